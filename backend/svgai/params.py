@@ -1,0 +1,271 @@
+"""The VTracer parameter space: the one source of truth for names, types, ranges and defaults.
+
+All 11 options of VTracer are here. Everything else in svgai (validation, the dataset sampler, the
+models' input encoding, the router's checks) reads this table instead of repeating it.
+
+Model encoding (fixed; models trained on one encoding must see the same one):
+``encode`` maps a parameter set to ``ENCODED_DIM`` float32 values in ``ENCODED_FEATURES`` order —
+a one-hot block per categorical parameter (in ``CHOICES`` order), then every numeric parameter
+min-max scaled to [0, 1] over its range. ``decode`` inverts it (argmax per one-hot block, clip,
+rescale, round integers).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
+
+import numpy as np
+
+from svgai.errors import InvalidParams
+
+
+class VTracerParams(TypedDict):
+    """A complete, validated VTracer parameter set, passed to VTracer by name."""
+
+    colormode: str
+    hierarchical: str
+    mode: str
+    filter_speckle: int
+    color_precision: int
+    layer_difference: int
+    corner_threshold: int
+    length_threshold: float
+    max_iterations: int
+    splice_threshold: int
+    path_precision: int
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A categorical parameter."""
+
+    name: str
+    choices: tuple[str, ...]
+    default: str
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(c) for c in self.choices)
+
+
+@dataclass(frozen=True)
+class Number:
+    """A numeric parameter with an inclusive range."""
+
+    name: str
+    kind: type  # int or float
+    low: float
+    high: float
+    default: float
+
+    def describe(self) -> str:
+        what = "an integer" if self.kind is int else "a number"
+        return f"{what} from {_fmt(self.low)} to {_fmt(self.high)}"
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+Spec = Choice | Number
+
+SPACE: tuple[Spec, ...] = (
+    Choice("colormode", ("color", "binary"), "color"),
+    Choice("hierarchical", ("stacked", "cutout"), "stacked"),
+    Choice("mode", ("spline", "polygon", "none"), "spline"),
+    Number("filter_speckle", int, 0, 16, 4),
+    Number("color_precision", int, 1, 8, 6),
+    Number("layer_difference", int, 1, 64, 16),
+    Number("corner_threshold", int, 0, 180, 60),
+    Number("length_threshold", float, 3.5, 10.0, 4.0),
+    Number("max_iterations", int, 1, 20, 10),
+    Number("splice_threshold", int, 0, 180, 45),
+    Number("path_precision", int, 1, 10, 8),
+)
+SPECS: dict[str, Spec] = {s.name: s for s in SPACE}
+NAMES: tuple[str, ...] = tuple(SPECS)
+CHOICES: tuple[Choice, ...] = tuple(s for s in SPACE if isinstance(s, Choice))
+NUMBERS: tuple[Number, ...] = tuple(s for s in SPACE if isinstance(s, Number))
+
+ENCODED_FEATURES: tuple[str, ...] = tuple(
+    [f"{c.name}={v}" for c in CHOICES for v in c.choices] + [n.name for n in NUMBERS]
+)
+ENCODED_DIM = len(ENCODED_FEATURES)
+
+
+def defaults() -> VTracerParams:
+    """VTracer's own defaults, as a fresh dict."""
+    return _typed({s.name: (int(s.default) if isinstance(s, Number) and s.kind is int else s.default) for s in SPACE})
+
+
+def _typed(values: dict[str, Any]) -> VTracerParams:
+    return VTracerParams(**values)  # type: ignore[typeddict-item]
+
+
+def _check_value(spec: Spec, value: Any) -> str | int | float:
+    def refuse(why: str) -> InvalidParams:
+        return InvalidParams(
+            f"parameter {spec.name}={value!r} is {why}; accepted: {spec.describe()}", key=spec.name
+        )
+
+    if isinstance(spec, Choice):
+        if not isinstance(value, str):
+            raise refuse(f"of type {type(value).__name__}")
+        if value not in spec.choices:
+            raise refuse("not a known choice")
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise refuse(f"of type {type(value).__name__}")
+    if spec.kind is int:
+        if not isinstance(value, numbers.Integral):
+            raise refuse(f"of type {type(value).__name__}, not an integer")
+        number: int | float = int(value)
+    else:
+        number = float(value)
+        if not math.isfinite(number):
+            raise refuse("not a finite number")
+    if not spec.low <= number <= spec.high:
+        raise refuse("out of range")
+    return number
+
+
+def validate(params: Mapping[str, Any] | None = None) -> VTracerParams:
+    """Check a (possibly partial) parameter set and complete it from VTracer's defaults.
+
+    Raises ``InvalidParams`` naming the key, the value and what is accepted for an unknown key, a
+    wrong type (a bool where an int is expected included), NaN/inf, a value out of range or an
+    unknown choice. Runs before VTracer ever sees the values: VTracer itself panics or silently
+    substitutes defaults on several of these.
+    """
+    if params is None:
+        return defaults()
+    if not isinstance(params, Mapping):
+        raise InvalidParams(
+            f"parameters must be a mapping of name to value, not {type(params).__name__}; "
+            f"accepted names: {', '.join(NAMES)}"
+        )
+    values: dict[str, Any] = dict(defaults())
+    for key, value in params.items():
+        spec = SPECS.get(key) if isinstance(key, str) else None
+        if spec is None:
+            raise InvalidParams(
+                f"unknown parameter {key!r}; accepted names: {', '.join(NAMES)}", key=str(key)
+            )
+        values[key] = _check_value(spec, value)
+    return _typed(values)
+
+
+def parse_assignment(text: str) -> tuple[str, str | int | float]:
+    """Parse ``key=value`` from the command line into a typed pair (still to be validated)."""
+    key, sep, raw = text.partition("=")
+    key, raw = key.strip(), raw.strip()
+    spec = SPECS.get(key)
+    if not sep or spec is None:
+        raise InvalidParams(
+            f"cannot read parameter {text!r}; expected key=value with key one of {', '.join(NAMES)}",
+            key=key or None,
+        )
+    if isinstance(spec, Choice):
+        return key, raw
+    try:
+        number = float(raw)
+    except ValueError:
+        raise InvalidParams(
+            f"parameter {key}={raw!r} is not a number; accepted: {spec.describe()}", key=key
+        ) from None
+    if spec.kind is int:
+        if not number.is_integer():
+            raise InvalidParams(
+                f"parameter {key}={raw!r} is not an integer; accepted: {spec.describe()}", key=key
+            )
+        return key, int(number)
+    return key, number
+
+
+def encode(params: Mapping[str, Any]) -> np.ndarray:
+    """Encode one validated parameter set as ``ENCODED_DIM`` float32 values (see module doc)."""
+    return encode_many([params])[0]
+
+
+def encode_many(many: Iterable[Mapping[str, Any]]) -> np.ndarray:
+    """Encode parameter sets into an ``(n, ENCODED_DIM)`` float32 matrix; each set is validated."""
+    rows = []
+    for params in many:
+        p = validate(params)
+        row = [1.0 if p[c.name] == v else 0.0 for c in CHOICES for v in c.choices]  # type: ignore[literal-required]
+        row += [(float(p[n.name]) - n.low) / (n.high - n.low) for n in NUMBERS]  # type: ignore[literal-required]
+        rows.append(row)
+    return np.asarray(rows, dtype=np.float32).reshape(-1, ENCODED_DIM)
+
+
+def decode(vector: np.ndarray) -> VTracerParams:
+    """Turn an encoded vector (or any real vector of that length) back into valid parameters."""
+    v = np.asarray(vector, dtype=np.float64).reshape(-1)
+    if v.shape[0] != ENCODED_DIM or not np.all(np.isfinite(v)):
+        raise InvalidParams(f"an encoded parameter vector has {ENCODED_DIM} finite values, got {v.shape[0]}")
+    values: dict[str, Any] = {}
+    i = 0
+    for c in CHOICES:
+        block = v[i : i + len(c.choices)]
+        values[c.name] = c.choices[int(np.argmax(block))]
+        i += len(c.choices)
+    for n in NUMBERS:
+        x = n.low + float(np.clip(v[i], 0.0, 1.0)) * (n.high - n.low)
+        values[n.name] = int(round(x)) if n.kind is int else float(x)
+        i += 1
+    return _typed(values)
+
+
+def from_unit(u: np.ndarray) -> VTracerParams:
+    """Map a point of the unit cube [0, 1)^11 (one coordinate per parameter, ``NAMES`` order) to params.
+
+    Categories and integers get equal-width bins, so uniform points give uniform values.
+    """
+    values: dict[str, Any] = {}
+    for spec, x in zip(SPACE, np.clip(np.asarray(u, dtype=np.float64), 0.0, 1.0 - 1e-12), strict=True):
+        if isinstance(spec, Choice):
+            values[spec.name] = spec.choices[int(x * len(spec.choices))]
+        elif spec.kind is int:
+            values[spec.name] = int(spec.low + math.floor(x * (spec.high - spec.low + 1)))
+        else:
+            values[spec.name] = round(spec.low + x * (spec.high - spec.low), 4)
+    return _typed(values)
+
+
+SamplingMethod = Literal["uniform", "sobol", "lhs"]
+
+
+def sample(n: int, *, method: SamplingMethod = "sobol", seed: int = 0) -> list[VTracerParams]:
+    """Draw ``n`` parameter sets over the whole space.
+
+    ``uniform`` draws independent points; ``sobol`` (scrambled Sobol) and ``lhs`` (Latin hypercube)
+    are space-filling, so a few sets per image still cover every range. Deterministic for a seed.
+    """
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    if n == 0:
+        return []
+    if method == "uniform":
+        points = np.random.default_rng(seed).random((n, len(SPACE)))
+    else:
+        from scipy.stats import qmc
+
+        engine: qmc.QMCEngine = (
+            qmc.Sobol(d=len(SPACE), scramble=True, seed=seed)
+            if method == "sobol"
+            else qmc.LatinHypercube(d=len(SPACE), seed=seed)
+        )
+        points = engine.random(n)
+    return [from_unit(p) for p in points]
+
+
+def describe_space() -> list[dict[str, Any]]:
+    """The space as plain rows (name, type, accepted values, default), for `svgai params`."""
+    rows = []
+    for s in SPACE:
+        kind = "choice" if isinstance(s, Choice) else s.kind.__name__
+        rows.append({"name": s.name, "type": kind, "accepted": s.describe(), "default": defaults()[s.name]})  # type: ignore[literal-required]
+    return rows
