@@ -1,0 +1,190 @@
+"""The parameter space: validation with typed errors, the model encoding, and sampling."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from svgai import params
+from svgai.errors import InvalidParams
+from svgai.params import CHOICES, ENCODED_DIM, NAMES, NUMBERS, SPACE, SPECS, Number
+
+Strategy = st.SearchStrategy[dict[str, Any]]
+
+
+def test_the_space_has_all_eleven_vtracer_options_with_vtracer_defaults() -> None:
+    assert NAMES == (
+        "colormode", "hierarchical", "mode", "filter_speckle", "color_precision", "layer_difference",
+        "corner_threshold", "length_threshold", "max_iterations", "splice_threshold", "path_precision",
+    )
+    assert params.defaults() == {
+        "colormode": "color", "hierarchical": "stacked", "mode": "spline", "filter_speckle": 4,
+        "color_precision": 6, "layer_difference": 16, "corner_threshold": 60, "length_threshold": 4.0,
+        "max_iterations": 10, "splice_threshold": 45, "path_precision": 8,
+    }
+
+
+def test_a_partial_set_is_completed_from_defaults() -> None:
+    checked = params.validate({"color_precision": 3, "mode": "polygon"})
+    assert checked["color_precision"] == 3
+    assert checked["mode"] == "polygon"
+    assert checked["layer_difference"] == params.defaults()["layer_difference"]
+    assert params.validate(None) == params.validate({}) == params.defaults()
+
+
+def test_values_come_back_with_the_declared_types() -> None:
+    checked = params.validate({"length_threshold": 5, "filter_speckle": np.int64(3)})
+    assert type(checked["length_threshold"]) is float
+    assert type(checked["filter_speckle"]) is int
+
+
+@pytest.mark.parametrize(
+    ("given_params", "key", "says"),
+    [
+        ({"colour_precision": 3}, "colour_precision", "unknown parameter"),
+        ({"color_precision": "6"}, "color_precision", "of type str"),
+        ({"color_precision": 6.5}, "color_precision", "not an integer"),
+        ({"color_precision": True}, "color_precision", "of type bool"),
+        ({"length_threshold": math.nan}, "length_threshold", "not a finite number"),
+        ({"length_threshold": math.inf}, "length_threshold", "not a finite number"),
+        ({"color_precision": 0}, "color_precision", "out of range"),
+        ({"max_iterations": 21}, "max_iterations", "out of range"),
+        ({"filter_speckle": -1}, "filter_speckle", "out of range"),
+        ({"mode": "bezier"}, "mode", "not a known choice"),
+        ({"mode": None}, "mode", "of type NoneType"),
+        ({"path_precision": None}, "path_precision", "of type NoneType"),
+    ],
+)
+def test_bad_values_raise_invalid_params_naming_key_value_and_what_is_accepted(
+    given_params: dict[str, Any], key: str, says: str
+) -> None:
+    with pytest.raises(InvalidParams, match=says) as caught:
+        params.validate(given_params)
+    assert caught.value.key == key
+    assert key in str(caught.value)
+    assert "accepted" in str(caught.value)
+
+
+def test_a_non_mapping_is_refused() -> None:
+    with pytest.raises(InvalidParams, match="mapping"):
+        params.validate([("mode", "spline")])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("color_precision=3", ("color_precision", 3)),
+        ("length_threshold=4.5", ("length_threshold", 4.5)),
+        (" mode = polygon ", ("mode", "polygon")),
+        ("max_iterations=10.0", ("max_iterations", 10)),
+    ],
+)
+def test_command_line_assignments_are_typed_from_the_space(text: str, expected: tuple[str, Any]) -> None:
+    assert params.parse_assignment(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["color_precision", "colour_precision=3", "=3", "color_precision=abc", "color_precision=2.5"]
+)
+def test_unreadable_assignments_raise_invalid_params(text: str) -> None:
+    with pytest.raises(InvalidParams, match=r"accepted|expected key=value"):
+        params.parse_assignment(text)
+
+
+def test_the_encoding_is_one_hot_categories_then_min_max_numbers() -> None:
+    vector = params.encode(params.defaults())
+    assert vector.shape == (ENCODED_DIM,) and vector.dtype == np.float32
+    assert ENCODED_DIM == sum(len(c.choices) for c in CHOICES) + len(NUMBERS) == 15
+    named = dict(zip(params.ENCODED_FEATURES, vector.tolist(), strict=True))
+    assert named["colormode=color"] == 1.0 and named["colormode=binary"] == 0.0
+    assert named["mode=spline"] == 1.0 and named["mode=none"] == 0.0
+    assert named["color_precision"] == pytest.approx((6 - 1) / (8 - 1))
+    assert named["length_threshold"] == pytest.approx((4.0 - 3.5) / (10.0 - 3.5))
+
+
+@given(data=st.data())
+def test_decode_inverts_encode(data: st.DataObject, parameter_sets: Strategy) -> None:
+    parameter_set = data.draw(parameter_sets)
+    decoded = params.decode(params.encode(parameter_set))
+    for name in NAMES:
+        if isinstance(SPECS[name], Number) and SPECS[name].kind is float:  # type: ignore[union-attr]
+            assert decoded[name] == pytest.approx(parameter_set[name], abs=1e-5)  # type: ignore[literal-required]
+        else:
+            assert decoded[name] == parameter_set[name]  # type: ignore[literal-required]
+
+
+@given(st.lists(st.floats(-10, 10, allow_nan=False), min_size=ENCODED_DIM, max_size=ENCODED_DIM))
+def test_any_finite_vector_decodes_to_valid_parameters(vector: list[float]) -> None:
+    decoded = params.decode(np.asarray(vector))
+    assert params.validate(decoded) == decoded
+
+
+@pytest.mark.parametrize("vector", [np.zeros(ENCODED_DIM - 1), np.full(ENCODED_DIM, np.nan)])
+def test_a_malformed_vector_raises_invalid_params(vector: np.ndarray) -> None:
+    with pytest.raises(InvalidParams, match=str(ENCODED_DIM)):
+        params.decode(vector)
+
+
+@given(data=st.data())
+def test_encode_many_validates_and_stacks_rows(data: st.DataObject, partial_parameter_sets: Strategy) -> None:
+    parameter_set = data.draw(partial_parameter_sets)
+    matrix = params.encode_many([parameter_set, {}])
+    assert matrix.shape == (2, ENCODED_DIM)
+    assert np.all((matrix >= 0.0) & (matrix <= 1.0))
+    np.testing.assert_array_equal(matrix[1], params.encode(params.defaults()))
+
+
+def test_encode_many_refuses_invalid_sets() -> None:
+    with pytest.raises(InvalidParams, match="color_precision"):
+        params.encode_many([{}, {"color_precision": 0}])
+
+
+@pytest.mark.parametrize("method", ["sobol", "lhs", "uniform"])
+def test_sampling_is_deterministic_for_a_seed_and_valid(method: params.SamplingMethod) -> None:
+    first = params.sample(32, method=method, seed=7)
+    assert first == params.sample(32, method=method, seed=7)
+    assert first != params.sample(32, method=method, seed=8)
+    assert all(params.validate(p) == p for p in first)
+
+
+@pytest.mark.parametrize("method", ["sobol", "lhs"])
+def test_space_filling_samples_cover_every_choice_and_every_range(method: params.SamplingMethod) -> None:
+    drawn = params.sample(64, method=method, seed=0)
+    for choice in CHOICES:
+        assert {p[choice.name] for p in drawn} == set(choice.choices)  # type: ignore[literal-required]
+    for number in NUMBERS:
+        values = np.array([p[number.name] for p in drawn], dtype=float)  # type: ignore[literal-required]
+        quarters = np.floor((values - number.low) / (number.high - number.low) * 4).clip(0, 3)
+        assert set(quarters.tolist()) == {0.0, 1.0, 2.0, 3.0}, number.name
+
+
+def test_sampling_edge_cases() -> None:
+    assert params.sample(0) == []
+    with pytest.raises(ValueError):
+        params.sample(-1)
+
+
+def test_from_unit_reaches_both_ends_of_every_range() -> None:
+    low, high = params.from_unit(np.zeros(len(SPACE))), params.from_unit(np.ones(len(SPACE)))
+    for number in NUMBERS:
+        assert low[number.name] == number.low  # type: ignore[literal-required]
+        assert high[number.name] == pytest.approx(number.high, abs=1e-3)  # type: ignore[literal-required]
+    for choice in CHOICES:
+        assert low[choice.name] == choice.choices[0]  # type: ignore[literal-required]
+        assert high[choice.name] == choice.choices[-1]  # type: ignore[literal-required]
+
+
+@settings(max_examples=50)
+@given(st.text(max_size=12), st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text()))
+def test_validation_accepts_or_raises_invalid_params_for_anything(key: str, value: Any) -> None:
+    try:
+        checked = params.validate({key: value})
+    except InvalidParams as e:
+        assert e.key == key
+    else:
+        assert params.validate(checked) == checked
