@@ -1,0 +1,153 @@
+"""The plugin API of svgai: every hook a plugin may implement, documented here and nowhere else.
+
+A plugin is a module (or any object) with functions marked ``@hookimpl`` whose names and argument
+names match the specs below. It is registered through the entry-point group ``svgai``::
+
+    # setup.cfg of a third-party distribution
+    [options.entry_points]
+    svgai =
+        mine = my_package.plugin
+
+An implementation may accept a subset of a spec's arguments (pluggy passes only the ones it names);
+naming an argument the spec does not have is an error reported when the plugin is loaded. The
+built-in methods (``svgai.methods.*``) are plugins of exactly this kind; ``plugins/svgai-example`` is
+a complete, minimal third-party plugin to copy.
+
+The router calls every hook of one plugin at a time (never all plugins at once), in a worker thread
+with the time left in its budget, and checks what comes back: a plugin that raises, hangs, or
+returns NaN, out-of-range, wrongly typed or incomplete parameters is skipped for that image and the
+failure is listed in the result's fallback trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypedDict
+
+import numpy as np
+import pluggy
+
+PROJECT = "svgai"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+class PerformanceInfo(TypedDict):
+    """What a plugin knows about itself, from measurements only (never constants).
+
+    ``available``: really checked — e.g. its model file loaded and answered one call.
+    ``reason``: why it is unavailable (``None`` when available).
+    ``expected_quality``: the figure the router ranks by, measured on validation images by a command
+    in the repository (``None`` if the plugin was never validated). For a method: the mean real SSIM
+    of the parameters it chose. For a predictor: the Pearson correlation of its predicted SSIM with
+    the real SSIM.
+    ``quality_source``: where ``expected_quality`` comes from (file and the command that wrote it).
+    ``latency_p50_ms`` / ``latency_p95_ms``: running percentiles of this process's real calls
+    (``None`` before the first call). ``calls`` / ``failures``: counts of those calls.
+    """
+
+    available: bool
+    reason: str | None
+    expected_quality: float | None
+    quality_source: str | None
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    calls: int
+    failures: int
+    needs_predictor: bool
+
+
+PERFORMANCE_KEYS: tuple[str, ...] = tuple(PerformanceInfo.__annotations__)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What the caller asks of the router for one image.
+
+    ``target_ssim``: the quality to reach; ``None`` means "as high as the size preference allows".
+    ``budget_ms``: time the methods may spend choosing (the conversion is not counted).
+    ``max_bytes_ratio``: size preference — candidates whose predicted SVG is larger than this many
+    times the predicted size of VTracer's defaults for the image are not chosen (``None``: no limit).
+    ``max_conversions``: real conversions the router may run for quality feedback.
+    ``feedback_ms``: after this much time converting, the router tries no further candidate.
+    """
+
+    target_ssim: float | None = None
+    budget_ms: float = 100.0
+    max_bytes_ratio: float | None = 1.2
+    max_conversions: int = 3
+    feedback_ms: float = 2000.0
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Predicted quality of candidate parameter sets for one image (one value per candidate)."""
+
+    ssim: np.ndarray
+    svg_bytes: np.ndarray
+
+
+Scorer = Callable[[Sequence[Mapping[str, Any]]], Scores]
+"""Scores candidates for the image at hand with the best available predictor (see ``predict_candidates``)."""
+
+
+class BasePredictor:
+    """Hooks of a quality predictor: it estimates a conversion's result without converting."""
+
+    @hookspec
+    def get_performance_info(self) -> PerformanceInfo:  # type: ignore[empty-body]
+        """Report this plugin's measured availability, expected quality and latency.
+
+        Called by the router before every choice (keep it cheap: cache the availability check)
+        and by ``svgai plugins``. Every figure must be measured: availability by really loading
+        what the plugin needs, expected quality from a validation file written by a command, and
+        latency as running statistics of real calls in this process
+        (``svgai.methods.base.CallStats`` keeps them).
+
+        :return: a :class:`PerformanceInfo`. A plugin whose dict lacks a key, or whose call raises,
+            is treated as unavailable.
+        """
+
+    @hookspec
+    def predict_quality(self, image_path: str, params: Mapping[str, Any]) -> float:  # type: ignore[empty-body]
+        """Predict the SSIM that converting ``image_path`` with ``params`` would measure.
+
+        :param image_path: path of a raster image readable by ``svgai.images.load_image``.
+        :param params: a complete, validated VTracer parameter set (``svgai.params.validate``).
+        :return: the predicted SSIM (DESIGN.md's label), a float in [0, 1].
+        """
+
+    @hookspec
+    def predict_candidates(self, image: np.ndarray, candidates: Sequence[Mapping[str, Any]]) -> Scores:  # type: ignore[empty-body]
+        """Predict SSIM and SVG bytes of many parameter sets for one image, in one batch.
+
+        This is what makes search cheap: the image is encoded once, then every candidate costs
+        microseconds. The router uses the available predictor with the highest expected quality.
+
+        :param image: the raster, ``(H, W, 3)`` uint8 on white (``svgai.images.load_image``).
+        :param candidates: complete, validated parameter sets.
+        :return: :class:`Scores` with one predicted SSIM and one predicted byte count per candidate.
+        """
+
+
+class BaseMethod:
+    """Hooks of a parameter-choosing method (feature mapping, regression, PPO, search, ...)."""
+
+    @hookspec
+    def propose_params(  # type: ignore[empty-body]
+        self, image: np.ndarray, constraints: Constraints, scorer: Scorer | None
+    ) -> list[Mapping[str, Any]]:
+        """Propose VTracer parameter sets for ``image``, best first.
+
+        Called in a worker thread with the time left in the router's budget; a call that does not
+        return in time is abandoned. Every returned set must name all 11 parameters with valid
+        values (``svgai.params.NAMES``); a set with a missing key, NaN, a wrong type or a value out
+        of range makes the router reject the whole answer and fall back to the next method.
+
+        :param image: the raster, ``(H, W, 3)`` uint8 on white.
+        :param constraints: the caller's :class:`Constraints` (target SSIM, time budget, size).
+        :param scorer: predicts SSIM and bytes of candidate sets for this image with the best
+            available predictor, or ``None`` when no predictor is available.
+        :return: a non-empty list of parameter dicts, the one the method prefers first.
+        """

@@ -1,0 +1,144 @@
+"""What every method plugin shares: running call statistics, its metrics file, its performance info.
+
+A method's expected quality is never a constant in code: ``svgai methods fit`` measures it with real
+conversions on validation images and writes ``models/methods/<name>.json``; this module reads it.
+Latency is the running p50/p95 of this process's real calls, kept by :class:`CallStats`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from svgai.errors import ModelUnavailable
+from svgai.hookspecs import PerformanceInfo
+
+METHODS_DIR_ENV = "SVGAI_METHODS_DIR"
+T = TypeVar("T")
+
+
+def methods_dir() -> Path:
+    """Where method artifacts live: ``$SVGAI_METHODS_DIR`` or the repository's ``models/methods``."""
+    override = os.environ.get(METHODS_DIR_ENV)
+    return Path(override) if override else Path(__file__).resolve().parents[3] / "models" / "methods"
+
+
+class CallStats:
+    """Thread-safe running statistics of real calls: a rolling window of latencies plus counts."""
+
+    def __init__(self, window: int = 256) -> None:
+        self._latencies_ms: deque[float] = deque(maxlen=window)
+        self._lock = threading.Lock()
+        self.calls = 0
+        self.failures = 0
+
+    @contextmanager
+    def timed(self) -> Iterator[None]:
+        """Time the enclosed call; an exception counts as a failure and propagates."""
+        started = time.perf_counter()
+        failed = True
+        try:
+            yield
+            failed = False
+        finally:
+            self.record((time.perf_counter() - started) * 1e3, failed=failed)
+
+    def record(self, latency_ms: float, *, failed: bool = False) -> None:
+        with self._lock:
+            self._latencies_ms.append(latency_ms)
+            self.calls += 1
+            self.failures += int(failed)
+
+    def percentiles(self) -> tuple[float | None, float | None]:
+        """(p50, p95) in ms of the calls in the window, or ``(None, None)`` before the first call."""
+        with self._lock:
+            window = np.fromiter(self._latencies_ms, dtype=np.float64)
+        if window.size == 0:
+            return None, None
+        p50, p95 = np.percentile(window, [50, 95])
+        return round(float(p50), 3), round(float(p95), 3)
+
+
+def read_metrics(name: str) -> dict[str, Any]:
+    """The metrics file a fit command wrote for method ``name``; ``ModelUnavailable`` if there is none."""
+    path = methods_dir() / f"{name}.json"
+    try:
+        metrics: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelUnavailable(f"{path} does not exist; create it with `svgai methods fit --only {name}`") from None
+    except (OSError, ValueError) as e:
+        raise ModelUnavailable(f"{path} cannot be read ({e}); recreate it with `svgai methods fit --only {name}`") from None
+    return metrics
+
+
+def performance(
+    stats: CallStats,
+    *,
+    error: Exception | None,
+    metrics: dict[str, Any] | None,
+    name: str,
+    needs_predictor: bool = False,
+) -> PerformanceInfo:
+    """Assemble a method's :class:`PerformanceInfo` from its availability check, metrics and stats."""
+    p50, p95 = stats.percentiles()
+    validation = (metrics or {}).get("validation") or {}
+    expected = validation.get("mean_ssim")
+    return PerformanceInfo(
+        available=error is None,
+        reason=None if error is None else str(error),
+        expected_quality=None if expected is None else float(expected),
+        quality_source=(
+            f"{methods_dir() / (name + '.json')}: mean real SSIM on {validation.get('images')} "
+            f"{validation.get('split')} images ({(metrics or {}).get('command')})"
+            if expected is not None
+            else None
+        ),
+        latency_p50_ms=p50,
+        latency_p95_ms=p95,
+        calls=stats.calls,
+        failures=stats.failures,
+        needs_predictor=needs_predictor,
+    )
+
+
+class Artifact(Generic[T]):
+    """A method's artifact loaded on first use and reloaded when its file changes (e.g. after a fit).
+
+    ``load(path)`` turns the file into the runtime object; a missing or broken file raises
+    ``ModelUnavailable`` at every use until it is fixed.
+    """
+
+    def __init__(self, filename: str, load: Callable[[Path], T]) -> None:
+        self.filename = filename
+        self._load = load
+        self._lock = threading.Lock()
+        self._key: tuple[Path, float] | None = None
+        self._value: T | None = None
+
+    def get(self) -> T:
+        path = methods_dir() / self.filename
+        try:
+            key = (path, path.stat().st_mtime)
+        except FileNotFoundError:
+            raise ModelUnavailable(
+                f"{path} does not exist; create it with `svgai methods fit`"
+            ) from None
+        with self._lock:
+            if self._key != key or self._value is None:
+                try:
+                    self._value = self._load(path)
+                except ModelUnavailable:
+                    raise
+                except Exception as e:
+                    raise ModelUnavailable(f"{path} cannot be loaded: {type(e).__name__}: {e}") from None
+                self._key = key
+            return self._value

@@ -1,0 +1,64 @@
+"""Predictor-guided search: about a thousand candidate parameter sets scored in one batch.
+
+The candidates are a scrambled Sobol sample of the whole space plus the neighbours of VTracer's
+defaults; the quality predictor (the router's ``scorer``) predicts SSIM and SVG bytes of all of them
+at once, and the router's objective (``svgai.methods.objective``) orders them. Needs a predictor.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from svgai.errors import ModelUnavailable
+from svgai.hookspecs import Constraints, PerformanceInfo, Scorer, hookimpl
+from svgai.methods.base import CallStats, performance, read_metrics
+from svgai.methods.objective import rank
+from svgai.params import CHOICES, NUMBERS, VTracerParams, defaults, sample, validate
+
+NAME = "search"
+SAMPLES = 1024
+RETURNED = 8
+_stats = CallStats()
+
+
+def neighbours(center: VTracerParams) -> list[VTracerParams]:
+    """Every set one step away from ``center``: each other choice, each number ±1/16 and ±1/8 of its range."""
+    found: list[VTracerParams] = []
+    for choice in CHOICES:
+        found += [validate({**center, choice.name: c}) for c in choice.choices if c != center[choice.name]]  # type: ignore[literal-required]
+    for number in NUMBERS:
+        for fraction in (-0.125, -0.0625, 0.0625, 0.125):
+            raw = float(center[number.name]) + fraction * (number.high - number.low)  # type: ignore[literal-required]
+            value = min(max(raw, number.low), number.high)
+            found.append(validate({**center, number.name: round(value) if number.kind is int else round(value, 4)}))
+    return found
+
+
+@functools.cache
+def candidates() -> tuple[VTracerParams, ...]:
+    """The candidate pool, defaults first (their prediction is the size reference)."""
+    return (defaults(), *neighbours(defaults()), *sample(SAMPLES, method="sobol", seed=0))
+
+
+@hookimpl
+def get_performance_info() -> PerformanceInfo:
+    try:
+        metrics: dict[str, Any] | None = read_metrics(NAME)
+    except ModelUnavailable:
+        metrics = None  # search has no artifact of its own; it is just not validated yet
+    return performance(_stats, error=None, metrics=metrics, name=NAME, needs_predictor=True)
+
+
+@hookimpl
+def propose_params(constraints: Constraints, scorer: Scorer | None) -> list[Mapping[str, Any]]:
+    with _stats.timed():
+        if scorer is None:
+            raise ModelUnavailable("predictor-guided search needs a quality predictor and none is available")
+        pool = candidates()
+        scores = scorer(pool)
+        order = rank(scores.ssim, scores.svg_bytes, constraints, float(np.asarray(scores.svg_bytes)[0]))
+        return [pool[i] for i in order[:RETURNED]]

@@ -1,0 +1,190 @@
+"""The one plugin manager: built-in methods and third-party plugins, loaded the same way.
+
+Built-ins are the modules in ``DEFAULT_PLUGINS``; third-party plugins come from the entry-point
+group ``svgai``. A plugin that cannot be imported, or whose hooks do not match ``svgai.hookspecs``,
+is skipped with an error log naming it (and listed by ``svgai plugins``); the others keep working.
+Set ``SVGAI_TRACE_HOOKS=1`` to log every hook call with its arguments and results.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+import pluggy
+
+from svgai import hookspecs
+from svgai.errors import PluginError
+from svgai.log import get_logger
+
+log = get_logger("plugins")
+
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "svgai.methods.defaults",
+    "svgai.methods.feature_mapping",
+    "svgai.methods.regression",
+    "svgai.methods.ppo",
+    "svgai.methods.search",
+)
+ENTRY_POINT_GROUP = hookspecs.PROJECT
+TRACE_ENV = "SVGAI_TRACE_HOOKS"
+
+
+@dataclass
+class Broken:
+    """A plugin that was skipped at load time, and why."""
+
+    name: str
+    source: str
+    error: str
+
+
+@dataclass
+class Plugins:
+    """The plugin manager with where each plugin came from and the plugins that failed to load."""
+
+    manager: pluggy.PluginManager
+    sources: dict[str, str] = field(default_factory=dict)
+    broken: list[Broken] = field(default_factory=list)
+
+
+def new_manager() -> pluggy.PluginManager:
+    """An empty plugin manager that knows svgai's hook specs (tests register their own plugins)."""
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs.BasePredictor)
+    manager.add_hookspecs(hookspecs.BaseMethod)
+    if os.environ.get(TRACE_ENV):
+        manager.trace.root.setwriter(lambda message: log.info("hook", trace=message.rstrip()))
+        manager.enable_tracing()
+    return manager
+
+
+def register(plugins: Plugins, name: str, load: Any, source: str) -> None:
+    """Import a plugin with ``load()`` and register it; on any failure record it and log an error."""
+    try:
+        plugin = load()
+        plugins.manager.register(plugin, name=name)
+        unknown = [
+            impl.name
+            for impl in plugins.manager.get_hookcallers(plugin) or []
+            if impl.spec is None
+        ]
+        if unknown:
+            plugins.manager.unregister(plugin)
+            raise pluggy.PluginValidationError(plugin, f"implements unknown hooks: {', '.join(unknown)}")
+    except Exception as e:
+        error = f"{type(e).__name__}: {e}"
+        plugins.broken.append(Broken(name=name, source=source, error=error))
+        log.error("plugin_skipped", plugin=name, source=source, error=error)
+        return
+    plugins.sources[name] = source
+    log.debug("plugin_registered", plugin=name, source=source)
+
+
+def load_plugins() -> Plugins:
+    """A fresh manager with ``DEFAULT_PLUGINS`` and every ``svgai`` entry point registered."""
+    plugins = Plugins(manager=new_manager())
+    for module in DEFAULT_PLUGINS:
+        register(plugins, module.rpartition(".")[2], lambda m=module: importlib.import_module(m), "built-in")
+    # One entry point at a time (not pluggy's load_setuptools_entrypoints, which stops at the first
+    # broken one): a broken third-party plugin must not take the others down with it.
+    for dist in importlib.metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group != ENTRY_POINT_GROUP or plugins.manager.get_plugin(ep.name) is not None:
+                continue
+            source = f"{dist.metadata['name']} {dist.version} (entry point {ep.value})"
+            register(plugins, ep.name, ep.load, source)
+    return plugins
+
+
+_loaded: Plugins | None = None
+_lock = threading.Lock()
+
+
+def get_plugins() -> Plugins:
+    """The process-wide plugins, loaded on first use."""
+    global _loaded
+    with _lock:
+        if _loaded is None:
+            _loaded = load_plugins()
+        return _loaded
+
+
+def call_plugin(manager: pluggy.PluginManager, name: str, hook: str, **kwargs: Any) -> Any:
+    """Call one plugin's implementation of ``hook`` (a real hook call: tracing sees it)."""
+    others = [plugin for other, plugin in manager.list_name_plugin() if other != name]
+    results = manager.subset_hook_caller(hook, remove_plugins=others)(**kwargs)
+    if not results:
+        raise PluginError(f"plugin {name!r} returned nothing from {hook}")
+    return results[0]
+
+
+def implementers(manager: pluggy.PluginManager, hook: str) -> list[str]:
+    """Names of the plugins that implement ``hook``, in registration order."""
+    caller = getattr(manager.hook, hook, None)
+    return [] if caller is None else [impl.plugin_name for impl in caller.get_hookimpls()]
+
+
+def hooks_of(manager: pluggy.PluginManager, plugin: object) -> list[str]:
+    """Names of the hooks ``plugin`` implements."""
+    return sorted(caller.name for caller in manager.get_hookcallers(plugin) or [])
+
+
+def describe(plugins: Plugins) -> list[dict[str, Any]]:
+    """One row per plugin: name, source, hooks, live performance info (or the load error)."""
+    from svgai.router import performance_of
+
+    rows: list[dict[str, Any]] = []
+    for name, plugin in plugins.manager.list_name_plugin():
+        rows.append(
+            {
+                "name": name,
+                "source": plugins.sources.get(name, "registered in process"),
+                "hooks": hooks_of(plugins.manager, plugin),
+                "performance": performance_of(plugins.manager, name),
+            }
+        )
+    rows += [{"name": b.name, "source": b.source, "hooks": [], "error": b.error} for b in plugins.broken]
+    return rows
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option("--probe", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Route this image once first, so that latencies are measured live.")
+def plugins_command(as_json: bool, probe: str | None) -> None:
+    """List the plugins, their hooks and their live performance info."""
+    plugins = get_plugins()
+    if probe:
+        from svgai.router import IntelligentRouter
+
+        for name in IntelligentRouter(plugins.manager).method_names():
+            IntelligentRouter(plugins.manager).choose(probe, method=name)
+    rows = describe(plugins)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(f"{'plugin':<16} {'available':<9} {'quality':>7} {'p50 ms':>8} {'p95 ms':>8} {'calls':>5} {'fail':>4}  hooks")
+    for row in rows:
+        if "error" in row:
+            click.echo(f"{row['name']:<16} BROKEN: {row['error']}  ({row['source']})")
+            continue
+        info = row["performance"]
+        click.echo(
+            f"{row['name']:<16} {'yes' if info['available'] else 'no':<9} {_fmt(info['expected_quality'], 4):>7} "
+            f"{_fmt(info['latency_p50_ms'], 2):>8} {_fmt(info['latency_p95_ms'], 2):>8} "
+            f"{info['calls']:>5} {info['failures']:>4}  {', '.join(row['hooks'])}"
+        )
+        if not info["available"]:
+            click.echo(f"{'':<16} unavailable: {info['reason']}")
+    click.echo("quality: mean real SSIM of a method's choices (Pearson r for a predictor), on validation images")

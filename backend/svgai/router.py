@@ -1,0 +1,332 @@
+"""IntelligentRouter: pick VTracer parameters for an image from measured plugin performance.
+
+For one image and its :class:`~svgai.hookspecs.Constraints` the router
+
+1. asks every plugin for ``get_performance_info`` (measured availability, expected quality, latency);
+2. ranks the available methods that fit the time budget by expected quality and calls the best one
+   in a worker thread with the time left; on an exception, a time-out, or an answer with NaN,
+   out-of-range, wrongly typed or missing parameters it falls back to the next, ending at VTracer's
+   defaults, which always yield parameters;
+3. scores the proposal with the best available quality predictor and orders it by the objective
+   (``svgai.methods.objective``);
+4. (``route``) vectorizes the best candidate and measures the real SSIM; below the target, with
+   conversions and time left, it converts the next candidate and keeps the best measured one.
+
+Every decision and fallback is a structlog event and an entry of the result's trail.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pluggy
+
+from svgai.errors import PluginError, RenderError, VectorizeError
+from svgai.hookspecs import PERFORMANCE_KEYS, Constraints, PerformanceInfo, Scores
+from svgai.images import ImageSource, load_image
+from svgai.log import get_logger
+from svgai.methods.objective import rank
+from svgai.methods.scoring import PredictorScorer, build_scorer
+from svgai.params import NAMES, VTracerParams, defaults, validate
+from svgai.plugins import call_plugin, get_plugins, implementers
+from svgai.quality import Conversion, convert
+
+log = get_logger("router")
+LAST_LEVEL = "defaults"
+PREPARE_TIMEOUT_S = 10.0
+DEFAULT_CONSTRAINTS = Constraints()
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """One step the router did not take as planned: which plugin, and why."""
+
+    method: str
+    reason: str
+
+
+class Trail:
+    """The fallbacks of one routing, appended from worker threads too; each one is logged."""
+
+    def __init__(self) -> None:
+        self.entries: list[Fallback] = []
+        self._lock = threading.Lock()
+
+    def add(self, method: str, reason: str) -> None:
+        log.info("fallback", method=method, reason=reason)
+        with self._lock:
+            self.entries.append(Fallback(method, reason))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A parameter set, the method that proposed it and its predicted quality (if a predictor ran)."""
+
+    params: VTracerParams
+    method: str
+    predicted_ssim: float | None = None
+    predicted_bytes: float | None = None
+
+
+@dataclass
+class Choice:
+    """The router's choice before converting: candidates best first, VTracer's defaults always last."""
+
+    candidates: list[Candidate]
+    predictor: str | None
+    reference_bytes: float | None
+    prepare_ms: float
+    choose_ms: float
+    trail: list[Fallback]
+
+
+@dataclass
+class Routed:
+    """A finished routing: the SVG of the best measured candidate and everything that led to it."""
+
+    choice: Choice
+    chosen: Candidate
+    conversion: Conversion
+    conversions: list[tuple[Candidate, Conversion]]
+    convert_ms: float
+    trail: list[Fallback] = field(default_factory=list)
+
+    def report(self) -> dict[str, Any]:
+        """JSON-ready summary (no SVG text)."""
+        return {
+            "ssim": self.conversion.ssim,
+            "svg_bytes": self.conversion.svg_bytes,
+            "path_count": self.conversion.path_count,
+            "method": self.chosen.method,
+            "params": dict(self.chosen.params),
+            "predicted_ssim": self.chosen.predicted_ssim,
+            "predicted_bytes": self.chosen.predicted_bytes,
+            "predictor": self.choice.predictor,
+            "timings": {
+                "prepare_ms": round(self.choice.prepare_ms, 3),
+                "choose_ms": round(self.choice.choose_ms, 3),
+                "convert_ms": round(self.convert_ms, 3),
+            },
+            "conversions": [
+                {"method": c.method, "ssim": v.ssim, "svg_bytes": v.svg_bytes, "predicted_ssim": c.predicted_ssim,
+                 "vectorize_ms": round(v.vectorize_ms, 3), "measure_ms": round(v.measure_ms, 3)}
+                for c, v in self.conversions
+            ],
+            "fallbacks": [{"method": f.method, "reason": f.reason} for f in self.trail],
+        }
+
+
+class TimedOut(Exception):
+    """A plugin call did not return within the time it was given (it is abandoned, not stopped)."""
+
+
+def call_within(fn: Callable[[], Any], timeout_s: float) -> Any:
+    """Run ``fn`` in a daemon thread; return its result, re-raise its error, or raise ``TimedOut``."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # a plugin's panic is still just a failed plugin
+            box["error"] = e
+
+    worker = threading.Thread(target=run, daemon=True, name="svgai-plugin-call")
+    worker.start()
+    worker.join(max(timeout_s, 0.0))
+    if worker.is_alive():
+        raise TimedOut(f"timed out after {timeout_s * 1e3:.0f} ms")
+    if "error" in box:
+        error = box["error"]
+        if isinstance(error, Exception):
+            raise error
+        raise PluginError(f"{type(error).__name__}: {error}")
+    return box["value"]
+
+
+def performance_of(manager: pluggy.PluginManager, name: str) -> PerformanceInfo:
+    """A plugin's performance info, checked; a plugin that fails to report is unavailable."""
+    try:
+        info = call_within(lambda: call_plugin(manager, name, "get_performance_info"), PREPARE_TIMEOUT_S)
+        missing = [k for k in PERFORMANCE_KEYS if k not in info] if isinstance(info, Mapping) else list(PERFORMANCE_KEYS)
+        if missing:
+            raise PluginError(f"its performance info lacks {', '.join(missing)}")
+        if not isinstance(info["available"], bool):
+            raise PluginError(f"its performance info has available={info['available']!r}, not a bool")
+        for key in ("expected_quality", "latency_p50_ms", "latency_p95_ms"):
+            value = info[key]
+            if value is not None and not (isinstance(value, int | float) and np.isfinite(value)):
+                raise PluginError(f"its performance info has {key}={value!r}, not a finite number or None")
+        return PerformanceInfo(**{k: info[k] for k in PERFORMANCE_KEYS})  # type: ignore[typeddict-item]
+    except Exception as e:
+        return PerformanceInfo(
+            available=False, reason=f"get_performance_info failed: {type(e).__name__}: {e}",
+            expected_quality=None, quality_source=None, latency_p50_ms=None, latency_p95_ms=None,
+            calls=0, failures=0, needs_predictor=False,
+        )
+
+
+def check_proposal(output: Any) -> list[VTracerParams]:
+    """A method's answer as validated parameter sets; ``PluginError`` says what broke the contract."""
+    if not isinstance(output, list | tuple) or not output:
+        raise PluginError(f"proposed {type(output).__name__} instead of a non-empty list of parameter sets")
+    checked = []
+    for params in output:
+        if not isinstance(params, Mapping):
+            raise PluginError(f"proposed a {type(params).__name__} instead of a parameter mapping")
+        missing = [name for name in NAMES if name not in params]
+        if missing:
+            raise PluginError(f"proposed parameters without {', '.join(missing)}")
+        checked.append(validate(params))
+    return checked
+
+
+class IntelligentRouter:
+    """Chooses parameters with the plugins of ``manager`` (default: the process-wide plugins)."""
+
+    def __init__(self, manager: pluggy.PluginManager | None = None) -> None:
+        self.manager = manager if manager is not None else get_plugins().manager
+
+    def method_names(self) -> list[str]:
+        """The plugins that propose parameters."""
+        return implementers(self.manager, "propose_params")
+
+    def choose(self, image: ImageSource, constraints: Constraints = DEFAULT_CONSTRAINTS, *, method: str | None = None) -> Choice:
+        """Choose parameters for ``image`` without converting it; never raises for a valid image."""
+        return self._choose(load_image(image), _path_of(image), constraints, method)
+
+    def route(
+        self,
+        image: ImageSource,
+        constraints: Constraints = DEFAULT_CONSTRAINTS,
+        *,
+        method: str | None = None,
+        timeout_s: float | None = None,
+    ) -> Routed:
+        """Choose, convert and measure; with quality feedback over the next candidates."""
+        rgb = load_image(image)
+        choice = self._choose(rgb, _path_of(image), constraints, method)
+        trail = Trail()
+        trail.entries = list(choice.trail)
+        started = time.perf_counter()
+        tried: list[tuple[Candidate, Conversion]] = []
+        for candidate in choice.candidates:
+            spent_ms = (time.perf_counter() - started) * 1e3
+            if tried and (len(tried) >= constraints.max_conversions or spent_ms >= constraints.feedback_ms):
+                break
+            if tried and constraints.target_ssim is not None and max(c.ssim for _, c in tried) >= constraints.target_ssim:
+                break
+            try:
+                conversion = convert(rgb, candidate.params, timeout_s=timeout_s)
+            except (VectorizeError, RenderError) as e:
+                trail.add(candidate.method, f"conversion failed: {e}")
+                continue
+            log.info("converted", method=candidate.method, ssim=conversion.ssim, svg_bytes=conversion.svg_bytes,
+                     predicted_ssim=candidate.predicted_ssim, vectorize_ms=conversion.vectorize_ms)
+            tried.append((candidate, conversion))
+        if not tried:
+            raise VectorizeError("no candidate could be converted, VTracer's defaults included; see the log")
+        reference = choice.reference_bytes
+        if reference is None:
+            reference = next((float(v.svg_bytes) for c, v in tried if c.params == defaults()), None)
+        order = rank(np.array([v.ssim for _, v in tried]), np.array([v.svg_bytes for _, v in tried]),
+                     constraints, reference)
+        chosen, conversion = tried[int(order[0])]
+        log.info("routed", method=chosen.method, ssim=conversion.ssim, svg_bytes=conversion.svg_bytes,
+                 conversions=len(tried))
+        return Routed(choice, chosen, conversion, tried, (time.perf_counter() - started) * 1e3, trail.entries)
+
+    def _choose(self, rgb: np.ndarray, image_path: str | None, constraints: Constraints, method: str | None) -> Choice:
+        started = time.perf_counter()
+        names = self.method_names()
+        if method is not None and method not in names:
+            raise PluginError(f"no method named {method!r}; available: {', '.join(names) or 'none'}")
+        trail = Trail()
+        infos = {name: performance_of(self.manager, name) for name in dict.fromkeys(names + _predictors(self.manager))}
+        scorer = build_scorer(self.manager, infos, rgb, image_path, trail.add)
+        prepared = time.perf_counter()
+        deadline = prepared + constraints.budget_ms / 1e3
+        ranked = self._rank([method] if method else names, infos, scorer is not None, constraints, trail, method is not None)
+        proposal: list[VTracerParams] = []
+        source = LAST_LEVEL
+        for i, name in enumerate(ranked):
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                for skipped in ranked[i:]:
+                    trail.add(skipped, "not called: no time left in the budget")
+                break
+            try:
+                proposal = check_proposal(call_within(
+                    functools.partial(call_plugin, self.manager, name, "propose_params",
+                                      image=rgb, constraints=constraints, scorer=scorer),
+                    remaining,
+                ))
+            except Exception as e:
+                trail.add(name, f"{type(e).__name__}: {e}")
+                continue
+            source = name
+            break
+        log.info("method_used", method=source, candidates=len(proposal) or 1)
+        candidates = [Candidate(p, source) for p in proposal]
+        if defaults() not in proposal:
+            candidates.append(Candidate(defaults(), LAST_LEVEL))
+        candidates, reference = _score(candidates, scorer, deadline, constraints, trail, reorder=method is None)
+        return Choice(candidates, scorer.name if scorer else None, reference, (prepared - started) * 1e3,
+                      (time.perf_counter() - prepared) * 1e3, trail.entries)
+
+    @staticmethod
+    def _rank(names: Sequence[str], infos: Mapping[str, PerformanceInfo], have_scorer: bool,
+              constraints: Constraints, trail: Trail, forced: bool) -> list[str]:
+        usable = []
+        for name in names:
+            info = infos[name]
+            p95 = info["latency_p95_ms"]
+            if not info["available"]:
+                trail.add(name, f"unavailable: {info['reason']}")
+            elif info["needs_predictor"] and not have_scorer:
+                trail.add(name, "unavailable: needs a quality predictor and none is available")
+            elif not forced and p95 is not None and p95 > constraints.budget_ms:
+                trail.add(name, f"not called: p95 latency {p95:.1f} ms exceeds the {constraints.budget_ms:g} ms budget")
+            else:
+                usable.append(name)
+        usable.sort(key=lambda n: (infos[n]["expected_quality"] is None, -(infos[n]["expected_quality"] or 0.0)))
+        log.info("methods_ranked", order=usable)
+        return usable
+
+
+def _predictors(manager: pluggy.PluginManager) -> list[str]:
+    return implementers(manager, "predict_candidates") + implementers(manager, "predict_quality")
+
+
+def _path_of(image: ImageSource) -> str | None:
+    return os.fspath(image) if isinstance(image, str | os.PathLike) else None
+
+
+def _score(candidates: list[Candidate], scorer: PredictorScorer | None, deadline: float, constraints: Constraints,
+           trail: Trail, *, reorder: bool) -> tuple[list[Candidate], float | None]:
+    """Predict every candidate's quality (defaults first, as the size reference) and order them."""
+    if scorer is None:
+        return candidates, None
+    remaining = deadline - time.perf_counter()
+    if remaining <= 0:
+        trail.add(scorer.name, "prediction skipped: no time left in the budget")
+        return candidates, None
+    try:
+        scores: Scores = call_within(lambda: scorer([defaults(), *(c.params for c in candidates)]), remaining)
+    except Exception as e:
+        trail.add(scorer.name, f"prediction failed: {type(e).__name__}: {e}")
+        return candidates, None
+    reference = float(scores.svg_bytes[0]) if np.isfinite(scores.svg_bytes[0]) else None
+    scored = [
+        Candidate(c.params, c.method, float(s), float(b) if np.isfinite(b) else None)
+        for c, s, b in zip(candidates, scores.ssim[1:], scores.svg_bytes[1:], strict=True)
+    ]
+    if reorder:
+        scored = [scored[i] for i in rank(scores.ssim[1:], scores.svg_bytes[1:], constraints, reference)]
+    return scored, reference
