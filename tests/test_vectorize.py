@@ -81,7 +81,7 @@ def test_a_panic_inside_the_time_limited_process_is_a_vectorize_error(two_colour
 
 def test_the_time_limit_stops_a_long_trace() -> None:
     noise = np.random.default_rng(0).integers(0, 256, (256, 256, 3), dtype=np.uint8)
-    with pytest.raises(VectorizeTimeout, match="did not finish within 0.05 s"):
+    with pytest.raises(VectorizeTimeout, match=r"did not finish within 0\.05 s"):
         vectorize(noise, timeout_s=0.05)
 
 

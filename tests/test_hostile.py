@@ -1,0 +1,259 @@
+"""Hostile inputs: each gets its typed error (or its correct fallback) and leaves no partial output.
+
+Every image case runs twice — through the library (`svgai.quality.convert`) for the error's type and
+through `svgai convert` for what a user sees: exit status 2, one line on stderr, and the output
+folder exactly as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import re
+import struct
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from svgai.cli import cli
+from svgai.errors import InvalidImage, InvalidParams, SvgaiError, VectorizeTimeout
+from svgai.quality import convert
+from svgai.vectorize import vectorize
+
+
+def encoded(image: Image.Image, format: str = "PNG", **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format, **options)
+    return buffer.getvalue()
+
+
+def png_chunks(*chunks: tuple[bytes, bytes]) -> bytes:
+    body = b"".join(
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        for kind, data in chunks
+    )
+    return b"\x89PNG\r\n\x1a\n" + body
+
+
+def png_header(width: int, height: int, depth: int = 8, colour_type: int = 2) -> bytes:
+    return png_chunks(
+        (b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour_type, 0, 0, 0)),
+        (b"IDAT", zlib.compress(b"\x00" * 64)),
+        (b"IEND", b""),
+    )
+
+
+def gif_claiming(width: int, height: int) -> bytes:
+    screen = struct.pack("<HHBBB", width, height, 0, 0, 0)
+    return b"GIF89a" + screen + b"\x2c" + struct.pack("<HHHHB", 0, 0, width, height, 0) + b"\x02\x02\x44\x01\x00\x3b"
+
+
+def red_png(size: int = 32) -> bytes:
+    return encoded(Image.new("RGB", (size, size), (200, 30, 30)))
+
+
+def animated_gif() -> bytes:
+    frames = [Image.new("P", (32, 32), index) for index in (1, 2)]
+    for frame in frames:
+        frame.putpalette([255, 255, 255, 255, 0, 0, 0, 255, 0] + [0] * 759)
+    return encoded(frames[0], "GIF", save_all=True, append_images=frames[1:])
+
+
+def palette_with_transparency() -> bytes:
+    image = Image.new("P", (32, 32), 0)
+    image.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    image.paste(1, (8, 8, 24, 24))
+    return encoded(image, transparency=0)
+
+
+def noise(size: int) -> bytes:
+    return encoded(Image.fromarray(np.random.default_rng(size).integers(0, 256, (size, size, 3), dtype=np.uint8)))
+
+
+def noise_gif() -> bytes:
+    return encoded(Image.open(io.BytesIO(noise(64))).convert("P"), "GIF")
+
+
+@dataclass(frozen=True)
+class ImageCase:
+    """A hostile image: how to make it, and the typed error it must give (None: it must convert)."""
+
+    make: Callable[[Path], Path]
+    error: type[SvgaiError] | None
+    says: str = ""
+
+
+def file(name: str, data: Callable[[], bytes]) -> Callable[[Path], Path]:
+    def make(folder: Path) -> Path:
+        path = folder / name
+        path.write_bytes(data())
+        return path
+
+    return make
+
+
+def missing(folder: Path) -> Path:
+    return folder / "missing.png"
+
+
+def directory(folder: Path) -> Path:
+    (folder / "logo.png").mkdir()
+    return folder / "logo.png"
+
+
+def broken_link(folder: Path) -> Path:
+    os.symlink(folder / "gone.png", folder / "link.png")
+    return folder / "link.png"
+
+
+IMAGE_CASES: dict[str, ImageCase] = {
+    "missing file": ImageCase(missing, InvalidImage, "no such file"),
+    "a directory": ImageCase(directory, InvalidImage, "is a directory"),
+    "a broken symlink": ImageCase(broken_link, InvalidImage, "no such file"),
+    "0 bytes": ImageCase(file("empty.png", lambda: b""), InvalidImage, "empty (0 bytes)"),
+    "PNG signature only": ImageCase(file("sig.png", lambda: b"\x89PNG\r\n\x1a\n"), InvalidImage, "not a recognised"),
+    "truncated PNG": ImageCase(file("cut.png", lambda: red_png()[:60]), InvalidImage, "truncated or corrupt"),
+    "PNG with a corrupt IDAT": ImageCase(
+        file("crc.png", lambda: red_png()[:-20] + bytes([red_png()[-20] ^ 0xFF]) + red_png()[-19:]),
+        InvalidImage,
+        "truncated or corrupt",
+    ),
+    "truncated JPEG": ImageCase(
+        file("cut.jpg", lambda: encoded(Image.new("RGB", (64, 64), "red"), "JPEG")[:300]),
+        InvalidImage,
+        "truncated or corrupt",
+    ),
+    "truncated GIF": ImageCase(file("cut.gif", lambda: noise_gif()[:-10]), InvalidImage, "truncated or corrupt"),
+    "a text file": ImageCase(file("notes.txt", lambda: b"just words\n"), InvalidImage, "not a recognised"),
+    "text named .png": ImageCase(file("notes.png", lambda: b"just words\n"), InvalidImage, "not a recognised"),
+    "an SVG as input": ImageCase(
+        file("logo.svg.png", lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>'),
+        InvalidImage,
+        "not a recognised",
+    ),
+    "0x0 PNG header": ImageCase(file("zero.png", lambda: png_header(0, 0)), InvalidImage, "not a recognised"),
+    "20000x20000 PNG bomb": ImageCase(file("bomb.png", lambda: png_header(20_000, 20_000)), InvalidImage, "too large"),
+    "50000000x1 PNG": ImageCase(file("wide.png", lambda: png_header(50_000_000, 1)), InvalidImage, "too large"),
+    "65535x65535 GIF bomb": ImageCase(file("bomb.gif", lambda: gif_claiming(65535, 65535)), InvalidImage, "too large"),
+    "PNG bytes named .jpg": ImageCase(file("logo.jpg", red_png), None),
+    "JPEG bytes named .png": ImageCase(file("photo.png", lambda: encoded(Image.new("RGB", (32, 32), "red"), "JPEG")), None),
+    "1x1 image": ImageCase(file("dot.png", lambda: red_png(1)), None),
+    "16-bit grayscale": ImageCase(
+        file("deep.png", lambda: encoded(Image.fromarray(np.full((32, 32), 40000, np.uint16)))), None
+    ),
+    "palette with transparency": ImageCase(file("pal.png", palette_with_transparency), None),
+    "LA": ImageCase(file("la.png", lambda: encoded(Image.new("LA", (32, 32), (0, 128)))), None),
+    "CMYK JPEG": ImageCase(file("cmyk.jpg", lambda: encoded(Image.new("CMYK", (32, 32), (0, 255, 255, 0)), "JPEG")), None),
+    "animated GIF": ImageCase(file("anim.gif", animated_gif), None),
+    "noise with a huge SVG, in time": ImageCase(file("noise.png", lambda: noise(64)), None),
+}
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def listing(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()}
+
+
+@pytest.mark.parametrize("case", IMAGE_CASES.values(), ids=IMAGE_CASES.keys())
+def test_hostile_image(case: ImageCase, tmp_path: Path, runner: CliRunner) -> None:
+    image = case.make(tmp_path)
+    before = listing(tmp_path)
+    out = tmp_path / "out.svg"
+    result = runner.invoke(cli, ["convert", str(image), "-o", str(out), "--timeout", "60"])
+    if case.error is None:
+        assert result.exit_code == 0, result.output
+        conversion = convert(image)
+        assert 0.0 <= conversion.ssim <= 1.0 and conversion.svg_bytes > 0
+        assert listing(tmp_path) == before | {"out.svg"}
+        return
+    with pytest.raises(case.error, match=re.escape(case.says)):
+        convert(image)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert case.says in result.stderr
+    assert listing(tmp_path) == before
+
+
+def test_noise_past_its_time_limit_is_a_timeout_and_writes_nothing(tmp_path: Path, runner: CliRunner) -> None:
+    image = file("noise.png", lambda: noise(256))(tmp_path)
+    with pytest.raises(VectorizeTimeout):
+        vectorize(image, timeout_s=0.05)
+    result = runner.invoke(cli, ["convert", str(image), "-o", str(tmp_path / "out.svg"), "--timeout", "0.05"])
+    assert result.exit_code == 2 and "did not finish within 0.05 s" in result.stderr
+    assert listing(tmp_path) == {"noise.png"}
+
+
+def test_noise_svg_is_huge_but_measured(tmp_path: Path) -> None:
+    image = file("noise.png", lambda: noise(64))(tmp_path)
+    result = convert(image, timeout_s=60)
+    assert result.svg_bytes > 3 * 64 * 64 * 3  # three times the raw pixels
+    assert result.ssim < 0.5
+
+
+PARAM_CASES: dict[str, tuple[dict[str, Any], str]] = {
+    "color_precision 0 (VTracer panics)": ({"color_precision": 0}, "out of range"),
+    "color_precision -1 (VTracer overflows)": ({"color_precision": -1}, "out of range"),
+    "max_iterations 0 in spline mode (VTracer panics)": ({"mode": "spline", "max_iterations": 0}, "out of range"),
+    "negative filter_speckle": ({"filter_speckle": -4}, "out of range"),
+    "negative corner_threshold": ({"corner_threshold": -60}, "out of range"),
+    "negative splice_threshold": ({"splice_threshold": -1}, "out of range"),
+    "huge layer_difference": ({"layer_difference": 2**40}, "out of range"),
+    "unknown mode (VTracer would use its default)": ({"mode": "bezier"}, "not a known choice"),
+    "unknown colormode": ({"colormode": "grey"}, "not a known choice"),
+    "choice in the wrong case": ({"hierarchical": "Stacked"}, "not a known choice"),
+    "path_precision None (VTracer: unrounded)": ({"path_precision": None}, "of type NoneType"),
+    "length_threshold NaN (VTracer: slow)": ({"length_threshold": math.nan}, "not a finite number"),
+    "length_threshold 0 (VTracer: slow)": ({"length_threshold": 0.0}, "out of range"),
+    "length_threshold inf": ({"length_threshold": math.inf}, "not a finite number"),
+    "float for an int": ({"color_precision": 3.5}, "not an integer"),
+    "bool for an int": ({"filter_speckle": True}, "of type bool"),
+    "string for an int": ({"color_precision": "6"}, "of type str"),
+    "int for a choice": ({"mode": 1}, "of type int"),
+    "list for a number": ({"corner_threshold": [60]}, "of type list"),
+    "unknown key": ({"colour_precision": 6}, "unknown parameter"),
+    "non-string key": ({7: 6}, "unknown parameter"),
+}
+
+
+@pytest.mark.parametrize(("bad", "says"), PARAM_CASES.values(), ids=PARAM_CASES.keys())
+def test_hostile_parameters_are_refused_before_vtracer(bad: dict[Any, Any], says: str, two_colour_path: Path) -> None:
+    with pytest.raises(InvalidParams, match=says) as caught:
+        convert(two_colour_path, bad)
+    assert "accepted" in str(caught.value)
+
+
+CLI_PARAM_CASES = [
+    "color_precision=0",
+    "max_iterations=0",
+    "filter_speckle=-1",
+    "mode=bezier",
+    "path_precision=None",
+    "length_threshold=nan",
+    "length_threshold=0",
+    "color_precision=2.5",
+    "colour_precision=3",
+    "color_precision",
+]
+
+
+@pytest.mark.parametrize("assignment", CLI_PARAM_CASES)
+def test_hostile_parameters_on_the_command_line(
+    assignment: str, two_colour_path: Path, tmp_path: Path, runner: CliRunner
+) -> None:
+    result = runner.invoke(cli, ["convert", str(two_colour_path), "-o", str(tmp_path / "out.svg"), "--param", assignment])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert "accepted" in result.stderr or "expected key=value" in result.stderr
+    assert listing(tmp_path) == set()
