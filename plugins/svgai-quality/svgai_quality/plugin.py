@@ -1,0 +1,106 @@
+"""``OptimizedLocalQualityPredictor``: svgai's quality predictor as a plugin (entry point ``svgai: quality``).
+
+It implements the ``BasePredictor`` hooks of ``svgai.hookspecs`` on top of
+:class:`svgai_quality.predictor.LocalQualityPredictor` (ONNX Runtime, no torch). The model is loaded
+on the first ``get_performance_info`` call — that load is the availability check — and again when
+its ``config.json`` changes. Expected quality is the validated Pearson correlation of predicted with
+real SSIM from the manifest (``svgai model validate``); latency is measured on this process's calls.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from svgai.errors import ModelUnavailable
+from svgai.hookspecs import PerformanceInfo, Scores, hookimpl
+from svgai.methods.base import CallStats
+from svgai_quality.predictor import MANIFEST, LocalQualityPredictor, find_model_dir
+
+
+class OptimizedLocalQualityPredictor:
+    """The ``BasePredictor`` implementation; one shared instance serves every hook call."""
+
+    def __init__(self) -> None:
+        self.stats = CallStats()
+        self._lock = threading.Lock()
+        self._predictor: LocalQualityPredictor | None = None
+        self._loaded_from: tuple[Path, float] | None = None
+
+    def predictor(self) -> LocalQualityPredictor:
+        """The loaded predictor; reloaded when the manifest changes; ``ModelUnavailable`` if none."""
+        folder = find_model_dir()
+        try:
+            key = (folder, (folder / MANIFEST).stat().st_mtime)
+        except OSError:
+            raise ModelUnavailable(f"{folder / MANIFEST} does not exist; build a model with `svgai model ...`") from None
+        with self._lock:
+            if self._predictor is None or self._loaded_from != key:
+                self._predictor = LocalQualityPredictor(folder)
+                self._loaded_from = key
+            return self._predictor
+
+    def get_performance_info(self) -> PerformanceInfo:
+        p50, p95 = self.stats.percentiles()
+        try:
+            predictor = self.predictor()
+        except ModelUnavailable as e:
+            error: str | None = str(e)
+            expected, source = None, None
+        else:
+            error = None
+            expected, source = self._validated_pearson(predictor)
+        return PerformanceInfo(
+            available=error is None,
+            reason=error,
+            expected_quality=expected,
+            quality_source=source,
+            latency_p50_ms=p50,
+            latency_p95_ms=p95,
+            calls=self.stats.calls,
+            failures=self.stats.failures,
+            needs_predictor=False,
+        )
+
+    @staticmethod
+    def _validated_pearson(predictor: LocalQualityPredictor) -> tuple[float | None, str | None]:
+        validation = predictor.manifest.get("validation") or {}
+        pearson = ((validation.get("accuracy") or {}).get(predictor.variant) or {}).get("pearson")
+        if pearson is None:
+            return None, None
+        source = (
+            f"{predictor.model_dir / MANIFEST}: Pearson r of predicted vs real SSIM, variant {predictor.variant}, "
+            f"{validation.get('split')} split ({validation.get('command')})"
+        )
+        return float(pearson), source
+
+    def predict_quality(self, image_path: str, params: Mapping[str, Any]) -> float:
+        with self.stats.timed():
+            return self.predictor().predict_quality(image_path, params)
+
+    def predict_candidates(self, image: np.ndarray, candidates: Sequence[Mapping[str, Any]]) -> Scores:
+        with self.stats.timed():
+            prediction = self.predictor().predict(image, candidates)
+            return Scores(ssim=np.asarray(prediction.ssim, dtype=np.float64), svg_bytes=prediction.svg_bytes)
+
+
+_instance = OptimizedLocalQualityPredictor()
+
+
+@hookimpl
+def get_performance_info() -> PerformanceInfo:
+    return _instance.get_performance_info()
+
+
+@hookimpl
+def predict_quality(image_path: str, params: Mapping[str, Any]) -> float:
+    return _instance.predict_quality(image_path, params)
+
+
+@hookimpl
+def predict_candidates(image: np.ndarray, candidates: Sequence[Mapping[str, Any]]) -> Scores:
+    return _instance.predict_candidates(image, candidates)
