@@ -1,11 +1,17 @@
-"""One conversion as the CLI and services run it: load, choose parameters, vectorize, measure."""
+"""One conversion as the CLI and services run it: load, choose parameters, vectorize, measure.
+
+By default the ``IntelligentRouter`` chooses the parameters (``method`` forces one of its methods).
+Explicit ``KEY=VALUE`` parameters bypass the router and are used exactly as given.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from svgai.errors import InvalidParams
 from svgai.images import load_image
 from svgai.params import parse_assignment, validate
 from svgai.quality import convert
@@ -22,19 +28,32 @@ def run_conversion(
 ) -> dict[str, Any]:
     """Convert ``image`` and return the SVG with a JSON-ready report of what was done.
 
-    Explicit ``KEY=VALUE`` parameters are validated before anything runs and are used as given.
+    Report keys: ``ssim, svg_bytes, path_count, psnr, vectorize_ms, measure_ms, method, fallbacks,
+    params`` and, when the router chose, ``predicted_ssim, predicted_bytes, predictor, timings,
+    conversions`` (every real conversion it tried); plus ``svg, input, width, height``.
     """
     assignments = dict(parse_assignment(p) for p in params)
+    if assignments and method is not None:
+        raise InvalidParams("give either explicit parameters (--param) or a method (--method), not both")
+    if target_ssim is not None and not 0.0 < target_ssim <= 1.0:
+        raise InvalidParams(f"target SSIM {target_ssim!r} is out of range; accepted: a number in (0, 1]")
+    if budget_ms is not None and not budget_ms > 0:
+        raise InvalidParams(f"time budget {budget_ms!r} ms is not positive; accepted: a number of milliseconds > 0")
     chosen = validate(assignments)
     rgb = load_image(image)
-    result = convert(rgb, chosen, timeout_s=timeout_s)
-    report = result.summary()
-    report.update(
-        svg=result.svg,
-        input=str(image),
-        width=int(rgb.shape[1]),
-        height=int(rgb.shape[0]),
-        method="explicit" if assignments else "defaults",
-        fallbacks=[],
-    )
+    report: dict[str, Any]
+    if assignments:
+        result = convert(rgb, chosen, timeout_s=timeout_s)
+        report = result.summary() | {"method": "explicit", "fallbacks": []}
+    else:
+        from svgai.hookspecs import Constraints
+        from svgai.router import DEFAULT_CONSTRAINTS, IntelligentRouter
+
+        constraints: Constraints = replace(DEFAULT_CONSTRAINTS, target_ssim=target_ssim)
+        if budget_ms is not None:
+            constraints = replace(constraints, budget_ms=budget_ms)
+        routed = IntelligentRouter().route(str(image), constraints, method=method, timeout_s=timeout_s)
+        result = routed.conversion
+        report = result.summary() | routed.report()
+    report.update(svg=result.svg, input=str(image), width=int(rgb.shape[1]), height=int(rgb.shape[0]))
     return report
