@@ -242,6 +242,12 @@ class LocalQualityPredictor:
         digest.update(repr(rgb.shape).encode())
         return digest.digest()
 
+    def clear_cache(self) -> None:
+        """Forget every cached embedding (the next call for any image encodes it again)."""
+        with self._lock:
+            self._cache.clear()
+            self._paths.clear()
+
     def predict(
         self, image: ImageSource, params_list: Sequence[Mapping[str, Any]] | np.ndarray
     ) -> Prediction:
