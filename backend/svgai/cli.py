@@ -28,6 +28,7 @@ LAZY_COMMANDS = {
     "bench": "svgai.bench.commands:bench",
     "eval": "svgai.evaluation:eval_group",
     "plugins": "svgai.plugins:plugins_command",
+    "methods": "svgai.methods.fit:methods",
 }
 
 
