@@ -41,3 +41,7 @@ class ModelUnavailable(SvgaiError):
 
 class PluginError(SvgaiError):
     """A plugin could not be loaded or broke its contract."""
+
+
+class SourceUnavailable(SvgaiError):
+    """An icon set for the dataset cannot be fetched or read (npm missing, package not found, ...)."""

@@ -1,0 +1,146 @@
+"""``svgai dataset build`` as a function: fetch, render, label, write the card.
+
+The images are chosen once (deterministic for the seed: each source's icons in a seeded hash
+order, taken in turn from every source so a small build still holds every set) and written to
+``images.parquet``; the labels are appended as they are measured; ``card.json`` comes last.
+Rerunning with the same settings resumes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from tqdm import tqdm
+
+from svgai.dataset import store
+from svgai.dataset.card import Throughput, make_card
+from svgai.dataset.executors import make_executor
+from svgai.dataset.jobs import Task, task_for
+from svgai.dataset.render import RenderCounts, RenderedIcon, render_unique
+from svgai.dataset.sources import DEFAULT_CACHE, ICON_SETS, Icon, read_icons, resolve
+from svgai.errors import SvgaiError
+from svgai.log import get_logger
+
+log = get_logger("dataset.build")
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything a build needs. ``sources``, ``limit_images``, ``sets`` and ``seed`` fix the content."""
+
+    out: Path
+    sources: tuple[str, ...] = tuple(ICON_SETS)
+    limit_images: int | None = None
+    sets: int = 16
+    seed: int = 0
+    workers: int | None = None
+    executor: str = "process"
+    address: str | None = None
+    cache: Path = DEFAULT_CACHE
+    task_timeout_s: float = 60.0
+    progress: bool = True
+
+    def settings(self) -> dict[str, Any]:
+        """The settings a resumed build must share with the first run."""
+        return {"sources": list(self.sources), "limit_images": self.limit_images, "sets": self.sets, "seed": self.seed}
+
+
+@dataclass
+class _Selection:
+    images: list[RenderedIcon] = field(default_factory=list)
+    counts: RenderCounts = field(default_factory=RenderCounts)
+
+
+def _seeded_order(icons: list[Icon], seed: int) -> Iterator[Icon]:
+    return iter(sorted(icons, key=lambda i: hashlib.sha256(f"{seed}:{i.source}:{i.name}".encode()).digest()))
+
+
+def select_images(resolved: list[tuple[str, Path, str | None]], limit: int | None, seed: int) -> _Selection:
+    """Render icons taken in turn from each source until ``limit`` unique, non-blank images (or all)."""
+    queues = [_seeded_order(read_icons(source, path), seed) for source, path, _ in resolved]
+    turns = (icon for round_ in itertools.zip_longest(*queues) for icon in round_ if icon is not None)
+    selection = _Selection()
+    rendered = render_unique(turns, selection.counts)
+    selection.images = list(itertools.islice(rendered, limit) if limit is not None else rendered)
+    return selection
+
+
+def _images(config: BuildConfig, resolved: list[tuple[str, Path, str | None]]) -> pa.Table:
+    images = store.read_images(config.out)
+    if images is not None:
+        return images
+    started = time.monotonic()
+    selection = select_images(resolved, config.limit_images, config.seed)
+    if not selection.images:
+        raise SvgaiError(f"no usable images in sources {', '.join(config.sources)} (all blank or unrenderable)")
+    counts = asdict(selection.counts)
+    log.info("images_rendered", **counts, seconds=round(time.monotonic() - started, 2))
+    return store.write_images(config.out, selection.images, counts)
+
+
+def _tasks(config: BuildConfig, images: pa.Table) -> list[Task]:
+    done = store.finished_sets(config.out)
+    tasks = []
+    for image_id, png in zip(images["image_id"].to_pylist(), images["png"].to_pylist(), strict=True):
+        task = task_for(image_id, png, config.sets, config.seed, done.get(image_id, set()))
+        if task.sets:
+            tasks.append(task)
+    return tasks
+
+
+def build(config: BuildConfig, command: str) -> dict[str, Any]:
+    """Build (or resume) the dataset in ``config.out`` and return its card."""
+    if config.sets < 1:
+        raise SvgaiError(f"--sets must be at least 1 (got {config.sets})")
+    if config.limit_images is not None and config.limit_images < 1:
+        raise SvgaiError(f"--limit-images must be at least 1 (got {config.limit_images})")
+    store.check_settings(config.out, config.settings())
+    (config.out / store.CARD).unlink(missing_ok=True)
+    resolved = [resolve(token, config.cache) for token in config.sources]
+    images = _images(config, resolved)
+    tasks = _tasks(config, images)
+    total = images.num_rows * config.sets
+    todo = sum(len(t.sets) for t in tasks)
+    executor = make_executor(
+        config.executor, workers=config.workers, address=config.address, timeout_s=config.task_timeout_s
+    )
+    log.info("labelling", images=images.num_rows, labels=total, todo=todo, workers=executor.workers)
+    writer = store.LabelWriter(config.out)
+    started = time.monotonic()
+    with tqdm(total=total, initial=total - todo, unit="label", disable=not config.progress, smoothing=0.05) as bar:
+        try:
+            for row in executor.run(tasks):
+                writer.add(row)
+                bar.update()
+        finally:
+            writer.flush()
+    wall = time.monotonic() - started
+    labels = store.read_labels(config.out)
+    _check_complete(labels, total)
+    card = make_card(
+        images,
+        labels,
+        settings=config.settings(),
+        set_versions={source: version for source, _, version in resolved},
+        render_counts=store.render_counts(images),
+        throughput=Throughput(writer.written, wall, executor.workers, config.executor),
+        command=command,
+    )
+    store.write_json(config.out / store.CARD, card)
+    return card
+
+
+def _check_complete(labels: pa.Table, total: int) -> None:
+    keys = set(zip(labels["image_id"].to_pylist(), labels["set_index"].to_pylist(), strict=True))
+    if labels.num_rows != total or len(keys) != total:
+        raise SvgaiError(
+            f"the labels hold {labels.num_rows} rows ({len(keys)} distinct) where {total} were expected; "
+            "rerun the same command to finish the build"
+        )

@@ -1,0 +1,69 @@
+"""``svgai dataset``: build the labelled dataset."""
+
+from __future__ import annotations
+
+import shlex
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from svgai.dataset.build import BuildConfig, build
+from svgai.dataset.sources import DEFAULT_CACHE, ICON_SETS
+
+
+@click.group()
+def dataset() -> None:
+    """Build the labelled dataset of (image, VTracer parameters) -> measured quality."""
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Raising unwinds the build, so the labels measured so far are written before the process ends.
+    raise SystemExit(128 + signum)
+
+
+@dataset.command("build")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("data/dataset"), show_default=True,
+              help="Dataset folder (rerun with the same settings to resume).")
+@click.option("--limit-images", type=int, default=None, help="Use at most N images, taken in turn from each source.")
+@click.option("--sets", type=int, default=16, show_default=True, help="Parameter sets per image (set 0 = defaults).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the image choice and the samples.")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: one per CPU core).")
+@click.option("--executor", type=click.Choice(["process", "ray"]), default="process", show_default=True)
+@click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
+@click.option("--sources", default=",".join(ICON_SETS), show_default=True,
+              help="Comma-separated icon sets, local npm tarballs or folders of .svg files.")
+@click.option("--cache", type=click.Path(path_type=Path), default=DEFAULT_CACHE, show_default=True,
+              help="Where npm tarballs are kept.")
+@click.option("--task-timeout", type=float, default=60.0, show_default=True,
+              help="Seconds one conversion may run before its worker is killed (recorded as 'timeout').")
+@click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
+def build_command(
+    out: Path, limit_images: int | None, sets: int, seed: int, workers: int | None, executor: str,
+    address: str | None, sources: str, cache: Path, task_timeout: float, no_progress: bool,
+) -> None:
+    """Fetch the icon sets, render them, label each image with real conversions, write the card."""
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    config = BuildConfig(
+        out=out,
+        sources=tuple(s.strip() for s in sources.split(",") if s.strip()),
+        limit_images=limit_images,
+        sets=sets,
+        seed=seed,
+        workers=workers,
+        executor=executor,
+        address=address,
+        cache=cache,
+        task_timeout_s=task_timeout,
+        progress=not no_progress,
+    )
+    card = build(config, command=shlex.join(["svgai", *sys.argv[1:]]))
+    rate = card["throughput"]["labels_per_s"]
+    click.echo(
+        f"{out}: {card['images']} images, {card['labels']} labels "
+        f"(status {card['status']}); this run {card['throughput']['labels_this_run']} labels"
+        + (f" at {rate:.1f} labels/s" if rate else "")
+        + f"; card: {out / 'card.json'}"
+    )

@@ -1,0 +1,171 @@
+"""The dataset on disk: append-only Parquet, safe to kill at any moment and resume.
+
+Layout of a dataset folder::
+
+    build.json        the settings of the build (a rerun must use the same ones)
+    images.parquet    one row per image: image_id, source, name, license, split, png
+    labels/           part-*.parquet, one row per (image_id, set_index), appended as tasks finish
+    card.json         written last: its presence means the build finished
+
+Every file is written to a temporary name and renamed into place, so a killed build leaves only
+whole files; a rerun reads the parts, skips the (image_id, set_index) pairs they hold and appends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from svgai.dataset.render import RenderedIcon
+from svgai.errors import SvgaiError
+from svgai.params import SPACE, Choice
+
+IMAGES = "images.parquet"
+LABELS = "labels"
+CARD = "card.json"
+SETTINGS = "build.json"
+RENDER_COUNTS_KEY = b"svgai.render_counts"
+
+IMAGE_SCHEMA = pa.schema(
+    [
+        ("image_id", pa.string()),
+        ("source", pa.string()),
+        ("name", pa.string()),
+        ("license", pa.string()),
+        ("split", pa.string()),
+        ("png", pa.binary()),
+    ]
+)
+
+
+def _param_type(spec: Any) -> pa.DataType:
+    if isinstance(spec, Choice):
+        return pa.string()
+    return pa.int64() if spec.kind is int else pa.float64()
+
+
+LABEL_SCHEMA = pa.schema(
+    [
+        ("image_id", pa.string()),
+        ("set_index", pa.int32()),
+        *((spec.name, _param_type(spec)) for spec in SPACE),
+        ("status", pa.string()),
+        ("ssim", pa.float64()),
+        ("svg_bytes", pa.int64()),
+        ("path_count", pa.int64()),
+        ("convert_ms", pa.float64()),
+        ("measure_ms", pa.float64()),
+        ("error", pa.string()),
+    ]
+)
+
+
+def _write_atomically(table: pa.Table, path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    pq.write_table(table, temporary)
+    os.replace(temporary, path)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def check_settings(out: Path, settings: dict[str, Any]) -> None:
+    """Record the build's settings, or check that a resumed build uses the same ones."""
+    path = out / SETTINGS
+    if path.is_file():
+        before = json.loads(path.read_text(encoding="utf-8"))
+        if before != settings:
+            changed = sorted(k for k in settings.keys() | before.keys() if before.get(k) != settings.get(k))
+            raise SvgaiError(
+                f"{out} holds a build with other settings ({', '.join(changed)} differ: "
+                f"{ {k: before.get(k) for k in changed} }); rerun with the same settings to resume, "
+                "or choose another --out"
+            )
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(path, settings)
+
+
+def write_images(out: Path, images: Iterable[RenderedIcon], render_counts: dict[str, int]) -> pa.Table:
+    """Write ``images.parquet`` (once, atomically; ``render_counts`` kept in its metadata) and return it."""
+    columns: dict[str, list[Any]] = {name: [] for name in IMAGE_SCHEMA.names}
+    for image in images:
+        for name in IMAGE_SCHEMA.names:
+            columns[name].append(getattr(image, name))
+    schema = IMAGE_SCHEMA.with_metadata({RENDER_COUNTS_KEY: json.dumps(render_counts).encode()})
+    table = pa.table(columns, schema=schema)
+    _write_atomically(table, out / IMAGES)
+    return table
+
+
+def render_counts(images: pa.Table) -> dict[str, int]:
+    """How many icons were rendered, blank, duplicate or unrenderable when the images were chosen."""
+    counts: dict[str, int] = json.loads((images.schema.metadata or {}).get(RENDER_COUNTS_KEY, b"{}"))
+    return counts
+
+
+def read_images(out: Path) -> pa.Table | None:
+    """``images.parquet`` of ``out``, or ``None`` when the build has not written it yet."""
+    path = out / IMAGES
+    return pq.read_table(path) if path.is_file() else None
+
+
+def read_labels(out: Path) -> pa.Table:
+    """Every label row written so far (all parts), sorted by image_id then set_index."""
+    parts = sorted((out / LABELS).glob("part-*.parquet"))
+    if not parts:
+        return LABEL_SCHEMA.empty_table()
+    table = pa.concat_tables(pq.read_table(part, schema=LABEL_SCHEMA) for part in parts)
+    return table.sort_by([("image_id", "ascending"), ("set_index", "ascending")])
+
+
+def finished_sets(out: Path) -> dict[str, set[int]]:
+    """``{image_id: {set_index, ...}}`` for every label already on disk."""
+    labels = read_labels(out).select(["image_id", "set_index"]).to_pydict()
+    done: dict[str, set[int]] = {}
+    for image, index in zip(labels["image_id"], labels["set_index"], strict=True):
+        done.setdefault(image, set()).add(index)
+    return done
+
+
+class LabelWriter:
+    """Buffers label rows and appends them as Parquet part files (every ``rows`` rows or ``seconds``)."""
+
+    def __init__(self, out: Path, *, rows: int = 256, seconds: float = 10.0) -> None:
+        self.folder = out / LABELS
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for stale in self.folder.glob(".*.tmp"):  # half-written by a killed build
+            stale.unlink()
+        self.rows, self.seconds = rows, seconds
+        self.buffer: list[dict[str, Any]] = []
+        self.flushed_at = time.monotonic()
+        self.written = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Buffer one row; write a part when the buffer is full or old enough."""
+        self.buffer.append(row)
+        if len(self.buffer) >= self.rows or time.monotonic() - self.flushed_at >= self.seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the buffered rows as a new part file."""
+        self.flushed_at = time.monotonic()
+        if not self.buffer:
+            return
+        table = pa.Table.from_pylist(self.buffer, schema=LABEL_SCHEMA)
+        name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
+        _write_atomically(table, self.folder / name)
+        self.written += len(self.buffer)
+        self.buffer = []
