@@ -1,6 +1,6 @@
 """The plugin API of svgai: every hook a plugin may implement, documented here and nowhere else.
 
-A plugin is a module (or any object) with functions marked ``@hookimpl`` whose names and argument
+A plugin is a module (or any hashable object) with functions marked ``@hookimpl`` whose names and argument
 names match the specs below. It is registered through the entry-point group ``svgai``::
 
     # setup.cfg of a third-party distribution

@@ -1,0 +1,172 @@
+"""The IntelligentRouter: properties over arbitrary plugins (hypothesis) and real routed conversions.
+
+Run more examples with ``SVGAI_HYPOTHESIS_PROFILE=thorough pytest tests/test_router.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from svgai.hookspecs import Constraints, PerformanceInfo, hookimpl
+from svgai.params import NAMES, defaults, validate
+from svgai.plugins import new_manager
+from svgai.quality import convert
+from svgai.router import IntelligentRouter
+
+settings.register_profile("ci", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("SVGAI_HYPOTHESIS_PROFILE", "ci"))
+
+BUDGET_MS = 60.0
+TOLERANCE_MS = 150.0
+"""Stated tolerance over the choosing budget: thread start/join and scheduling on a busy 2-core VM."""
+FAILURES = ("raise", "hang", "nan", "out_of_range", "wrong_type", "missing_keys", "empty", "not_a_list", "bad_info")
+BEHAVIOURS = ("ok", "unavailable", *FAILURES)
+
+
+@dataclass(eq=False)  # plugins must be hashable, as modules are
+class InTestMethod:
+    """A real plugin object with the behaviour under test; it records every propose_params call."""
+
+    name: str
+    behaviour: str
+    expected_quality: float | None
+    p95_ms: float | None
+    params: dict[str, Any]
+    calls: list[str] = field(default_factory=list)
+
+    @hookimpl
+    def get_performance_info(self) -> Any:
+        info = PerformanceInfo(
+            available=self.behaviour != "unavailable", reason="in-test plugin says so" if self.behaviour == "unavailable" else None,
+            expected_quality=self.expected_quality, quality_source="in-test", latency_p50_ms=self.p95_ms,
+            latency_p95_ms=self.p95_ms, calls=len(self.calls), failures=0, needs_predictor=False,
+        )
+        if self.behaviour == "bad_info":
+            return {k: v for k, v in info.items() if k != "available"}
+        return info
+
+    @hookimpl
+    def propose_params(self, image: np.ndarray) -> Any:
+        self.calls.append(self.name)
+        broken = dict(self.params)
+        match self.behaviour:
+            case "raise":
+                raise RuntimeError("in-test failure")
+            case "hang":
+                time.sleep(4 * BUDGET_MS / 1e3)
+            case "nan":
+                broken["length_threshold"] = math.nan
+            case "out_of_range":
+                broken["color_precision"] = 99
+            case "wrong_type":
+                broken["mode"] = 3
+            case "missing_keys":
+                del broken["corner_threshold"]
+            case "empty":
+                return []
+            case "not_a_list":
+                return "spline please"
+        return [broken]
+
+
+def plugin_specs(parameter_sets: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[list[InTestMethod]]:
+    one = st.builds(
+        InTestMethod,
+        name=st.just(""),
+        behaviour=st.sampled_from(BEHAVIOURS),
+        expected_quality=st.none() | st.floats(0.0, 1.0),
+        p95_ms=st.none() | st.floats(0.0, 2 * BUDGET_MS),
+        params=parameter_sets,
+    )
+    return st.lists(one, min_size=0, max_size=6)
+
+
+def expected_order(methods: list[InTestMethod]) -> list[str]:
+    """Available methods that fit the budget, by expected quality (unvalidated last), registration order on ties."""
+    usable = [m for m in methods if m.behaviour not in ("unavailable", "bad_info")
+              and (m.p95_ms is None or m.p95_ms <= BUDGET_MS)]
+    usable.sort(key=lambda m: (m.expected_quality is None, -(m.expected_quality or 0.0)))
+    return [m.name for m in usable]
+
+
+@given(data=st.data())
+def test_the_router_always_chooses_valid_params_in_budget_and_falls_back_in_rank_order(
+    data: st.DataObject, small_logo: np.ndarray, parameter_sets: st.SearchStrategy[dict[str, Any]]
+) -> None:
+    methods = data.draw(plugin_specs(parameter_sets))
+    manager = new_manager()
+    for i, method in enumerate(methods):
+        method.name = f"m{i}_{method.behaviour}"
+        manager.register(method, name=method.name)
+    started = time.perf_counter()
+    choice = IntelligentRouter(manager).choose(small_logo, Constraints(budget_ms=BUDGET_MS))
+    elapsed_ms = (time.perf_counter() - started) * 1e3
+
+    # valid parameters, within the budget plus the stated tolerance
+    best = choice.candidates[0]
+    assert set(best.params) == set(NAMES) and validate(best.params) == best.params
+    assert elapsed_ms <= BUDGET_MS + TOLERANCE_MS and choice.choose_ms <= BUDGET_MS + TOLERANCE_MS
+    # never calls a method that reported itself unavailable (or could not report)
+    assert all(not m.calls for m in methods if m.behaviour in ("unavailable", "bad_info"))
+    # calls follow the ranking, stop at the first success, and every method before it failed
+    called = [m.name for m in methods if m.calls]
+    order = expected_order(methods)
+    by_name = {m.name: m for m in methods}
+    called.sort(key=order.index)
+    # the first success ends the search; a hang uses up the budget, so nothing after it is called
+    stop = next((i for i, n in enumerate(order) if by_name[n].behaviour in ("ok", "hang")), len(order) - 1)
+    assert called == order[: stop + 1]
+    assert all(by_name[n].behaviour in FAILURES for n in called[:-1])
+    # every failure and skip is reported by name; the answer comes from the first success or the defaults
+    reported = {f.method for f in choice.trail}
+    assert all(m.name in reported for m in methods if m.behaviour != "ok" and (m.calls or m.name not in order))
+    succeeded = [n for n in called if by_name[n].behaviour == "ok"]
+    if succeeded:
+        assert best.method == succeeded[0] and best.params == validate(by_name[succeeded[0]].params)
+    else:
+        assert best.method == "defaults" and best.params == defaults()
+    assert choice.candidates[-1].params == defaults()
+
+
+def test_a_forced_method_is_used_even_if_slow_and_unknown_names_are_refused(small_logo: np.ndarray) -> None:
+    manager = new_manager()
+    slow = InTestMethod("slow", "ok", 0.5, p95_ms=10_000.0, params=dict(defaults()) | {"mode": "polygon"})
+    manager.register(slow, name="slow")
+    choice = IntelligentRouter(manager).choose(small_logo, Constraints(budget_ms=BUDGET_MS), method="slow")
+    assert choice.candidates[0].method == "slow" and choice.candidates[0].params["mode"] == "polygon"
+    with pytest.raises(Exception, match="no method named 'fast'; available: slow"):
+        IntelligentRouter(manager).choose(small_logo, method="fast")
+
+
+def test_routing_converts_the_choice_and_reports_real_measurements(two_colour_path: Path) -> None:
+    routed = IntelligentRouter().route(two_colour_path)
+    again = convert(two_colour_path, routed.chosen.params)
+    report = routed.report()
+    assert report["ssim"] == pytest.approx(again.ssim) and report["svg_bytes"] == again.svg_bytes
+    assert routed.conversion.svg.rstrip().endswith("</svg>")
+    assert {"method", "params", "predicted_ssim", "predicted_bytes", "timings", "fallbacks", "conversions"} <= set(report)
+    assert report["timings"]["convert_ms"] > 0 and len(report["conversions"]) >= 1
+
+
+def test_quality_feedback_converts_the_next_candidate_when_the_first_misses_the_target(two_colour_path: Path) -> None:
+    coarse = dict(defaults()) | {"colormode": "binary"}
+    manager = new_manager()
+    manager.register(type("Proposer", (), {
+        "get_performance_info": hookimpl(lambda self: InTestMethod("p", "ok", 0.9, None, {}).get_performance_info()),
+        "propose_params": hookimpl(lambda self: [coarse, dict(defaults())]),
+    })(), name="proposer")
+    routed = IntelligentRouter(manager).route(two_colour_path, Constraints(target_ssim=0.999, max_conversions=2))
+    measured = [c["ssim"] for c in routed.report()["conversions"]]
+    assert len(measured) == 2 and measured[0] < measured[1]
+    assert routed.chosen.params == defaults() and routed.conversion.ssim == max(measured)
