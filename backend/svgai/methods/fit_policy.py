@@ -103,9 +103,9 @@ def train_policy(train: Images, timesteps: int) -> dict[str, Any]:
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
-    from svgai_quality.predictor import LocalQualityPredictor
 
     from svgai.methods.fit import standardize
+    from svgai_quality.predictor import LocalQualityPredictor
 
     try:
         predictor = LocalQualityPredictor(cache_size=len(train.ids) + 1)
@@ -140,7 +140,7 @@ def train_policy(train: Images, timesteps: int) -> dict[str, Any]:
         "simulator": {"model_dir": str(predictor.model_dir), "variant": predictor.variant,
                       "validation_figures": (predictor.manifest.get("validation") or {}).get("figures")},
     }
-    export_onnx(model, path, env.observation_space.shape[0])
+    export_onnx(model, path, env.z.shape[1] + ENCODED_DIM)
     from svgai.methods.fit import write_metrics
 
     write_metrics("ppo", {"method": "ppo", **settings})  # the run-time loader needs these before measuring
