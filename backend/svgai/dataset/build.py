@@ -45,6 +45,7 @@ class BuildConfig:
     address: str | None = None
     cache: Path = DEFAULT_CACHE
     task_timeout_s: float = 60.0
+    part_rows: int = 512
     progress: bool = True
 
     def settings(self) -> dict[str, Any]:
@@ -112,7 +113,7 @@ def build(config: BuildConfig, command: str) -> dict[str, Any]:
         config.executor, workers=config.workers, address=config.address, timeout_s=config.task_timeout_s
     )
     log.info("labelling", images=images.num_rows, labels=total, todo=todo, workers=executor.workers)
-    writer = store.LabelWriter(config.out)
+    writer = store.LabelWriter(config.out, rows=config.part_rows)
     started = time.monotonic()
     with tqdm(total=total, initial=total - todo, unit="label", disable=not config.progress, smoothing=0.05) as bar:
         try:

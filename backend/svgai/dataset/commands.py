@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shlex
 import signal
-import sys
 from pathlib import Path
 from types import FrameType
 
@@ -17,6 +16,19 @@ from svgai.dataset.sources import DEFAULT_CACHE, ICON_SETS
 @click.group()
 def dataset() -> None:
     """Build the labelled dataset of (image, VTracer parameters) -> measured quality."""
+
+
+def _command_line(ctx: click.Context) -> str:
+    """The command with every option spelled out, so it rebuilds the same dataset wherever it is run."""
+    words = ["svgai", *ctx.command_path.split()[1:]]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if not isinstance(param, click.Option) or value is None or value is False:
+            continue
+        words.append(param.opts[0])
+        if not param.is_flag:
+            words.append(str(value))
+    return shlex.join(words)
 
 
 def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -39,10 +51,13 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
               help="Where npm tarballs are kept.")
 @click.option("--task-timeout", type=float, default=60.0, show_default=True,
               help="Seconds one conversion may run before its worker is killed (recorded as 'timeout').")
+@click.option("--part-rows", type=int, default=512, show_default=True,
+              help="Labels per Parquet part file (a part is also written every 10 s).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def build_command(
     out: Path, limit_images: int | None, sets: int, seed: int, workers: int | None, executor: str,
-    address: str | None, sources: str, cache: Path, task_timeout: float, no_progress: bool,
+    address: str | None, sources: str, cache: Path, task_timeout: float, part_rows: int,
+    no_progress: bool,
 ) -> None:
     """Fetch the icon sets, render them, label each image with real conversions, write the card."""
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
@@ -57,9 +72,10 @@ def build_command(
         address=address,
         cache=cache,
         task_timeout_s=task_timeout,
+        part_rows=max(1, part_rows),
         progress=not no_progress,
     )
-    card = build(config, command=shlex.join(["svgai", *sys.argv[1:]]))
+    card = build(config, command=_command_line(click.get_current_context()))
     rate = card["throughput"]["labels_per_s"]
     click.echo(
         f"{out}: {card['images']} images, {card['labels']} labels "

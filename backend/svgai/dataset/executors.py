@@ -66,6 +66,9 @@ class ProcessExecutor:
         self.timeout_s = timeout_s
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         self._context: Any = multiprocessing.get_context(method)
+        if method == "forkserver":
+            # Workers replaced after a time-out then start from a server that has svgai imported.
+            self._context.set_forkserver_preload([__name__])
 
     def _start(self) -> _Slot:
         here, there = self._context.Pipe(duplex=True)
