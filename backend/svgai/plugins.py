@@ -60,7 +60,8 @@ def new_manager() -> pluggy.PluginManager:
     manager.add_hookspecs(hookspecs.BasePredictor)
     manager.add_hookspecs(hookspecs.BaseMethod)
     if os.environ.get(TRACE_ENV):
-        manager.trace.root.setwriter(lambda message: log.info("hook", trace=message.rstrip()))
+        # warning level: whoever sets the variable wants to see the trace without changing the log level
+        manager.trace.root.setwriter(lambda message: log.warning("hook_trace", call=message.rstrip()))
         manager.enable_tracing()
     return manager
 

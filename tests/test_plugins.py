@@ -1,0 +1,131 @@
+"""The plugin seam: built-ins and entry points load the same way, broken plugins are skipped by name."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from structlog.testing import capture_logs
+
+from svgai.hookspecs import PERFORMANCE_KEYS
+from svgai.plugins import DEFAULT_PLUGINS, load_plugins, plugins_command
+from svgai.router import IntelligentRouter, performance_of
+
+BUILT_INS = [m.rpartition(".")[2] for m in DEFAULT_PLUGINS]
+
+
+@pytest.fixture
+def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], None]]:
+    """``installed(name, source)``: a real distribution on sys.path with one ``svgai`` entry point."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def install(name: str, source: str) -> None:
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+        info = tmp_path / f"{name}-0.1.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+        (info / "entry_points.txt").write_text(f"[svgai]\n{name} = {name}\n")
+
+    yield install
+    for name in [m for m in sys.modules if m.startswith("svgai_test_")]:
+        del sys.modules[name]
+
+
+def test_built_ins_are_registered_like_any_plugin_with_measured_performance() -> None:
+    plugins = load_plugins()
+    names = [name for name, _ in plugins.manager.list_name_plugin()]
+    assert names[: len(BUILT_INS)] == BUILT_INS
+    assert all(plugins.sources[name] == "built-in" for name in BUILT_INS)
+    for name in BUILT_INS:
+        info = performance_of(plugins.manager, name)
+        assert tuple(info) == PERFORMANCE_KEYS
+        assert info["latency_p50_ms"] is None and info["calls"] == 0  # nothing measured yet: nothing claimed
+
+
+def test_latency_and_calls_are_measured_on_real_calls(two_colour_path: Path) -> None:
+    plugins = load_plugins()
+    before = performance_of(plugins.manager, "defaults")["calls"]
+    IntelligentRouter(plugins.manager).choose(two_colour_path, method="defaults")
+    info = performance_of(plugins.manager, "defaults")
+    assert info["calls"] == before + 1 and info["latency_p50_ms"] is not None and info["latency_p50_ms"] > 0
+
+
+@pytest.mark.parametrize(
+    ("source", "says"),
+    [
+        ("raise ImportError('no module named torch_only_thing')\n", "ImportError: no module named torch_only_thing"),
+        (
+            """
+            from svgai.hookspecs import hookimpl
+
+            @hookimpl
+            def propose_params(image, colour):
+                return []
+            """,
+            "colour",
+        ),
+        (
+            """
+            from svgai.hookspecs import hookimpl
+
+            @hookimpl
+            def propose_parameters(image):
+                return []
+            """,
+            "unknown hooks: propose_parameters",
+        ),
+    ],
+    ids=["import-error", "bad-signature", "unknown-hook"],
+)
+def test_a_broken_plugin_is_skipped_with_its_name_and_the_rest_keeps_working(
+    installed: Callable[[str, str], None], source: str, says: str, two_colour_path: Path
+) -> None:
+    installed("svgai_test_broken", source)
+    installed("svgai_test_fine", """
+        from svgai.hookspecs import hookimpl
+        from svgai.methods.base import CallStats, performance
+
+        stats = CallStats()
+
+        @hookimpl
+        def get_performance_info():
+            return performance(stats, error=None, metrics=None, name="svgai_test_fine")
+        """)
+    with capture_logs() as logs:
+        plugins = load_plugins()
+    broken = {b.name: b for b in plugins.broken}
+    assert "svgai_test_broken" in broken and says in broken["svgai_test_broken"].error
+    assert plugins.manager.get_plugin("svgai_test_broken") is None
+    assert plugins.manager.get_plugin("svgai_test_fine") is not None
+    assert "svgai_test_fine 0.1" in plugins.sources["svgai_test_fine"]
+    assert IntelligentRouter(plugins.manager).choose(two_colour_path).candidates
+    assert {"event": "plugin_skipped", "plugin": "svgai_test_broken", "log_level": "error"}.items() <= next(
+        e for e in logs if e.get("plugin") == "svgai_test_broken").items()
+
+
+def test_svgai_plugins_lists_plugins_hooks_and_live_performance(two_colour_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(plugins_command, ["--json", "--probe", str(two_colour_path)])
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert set(BUILT_INS) <= set(rows)
+    defaults = rows["defaults"]
+    assert defaults["hooks"] == ["get_performance_info", "propose_params"] and defaults["source"] == "built-in"
+    assert defaults["performance"]["available"] and defaults["performance"]["calls"] >= 1
+    assert defaults["performance"]["latency_p95_ms"] >= defaults["performance"]["latency_p50_ms"] > 0
+    table = runner.invoke(plugins_command, [])
+    assert table.exit_code == 0 and table.output.splitlines()[0].split()[:2] == ["plugin", "available"]
+    assert any(line.startswith("defaults ") for line in table.output.splitlines())
+
+
+def test_tracing_logs_every_hook_call(monkeypatch: pytest.MonkeyPatch, two_colour_path: Path) -> None:
+    monkeypatch.setenv("SVGAI_TRACE_HOOKS", "1")
+    with capture_logs() as logs:
+        IntelligentRouter(load_plugins().manager).choose(two_colour_path, method="defaults")
+    traced = " ".join(e["call"] for e in logs if e["event"] == "hook_trace")
+    assert "propose_params" in traced and "get_performance_info" in traced
