@@ -23,7 +23,7 @@ from svgai.dataset.card import distribution
 from svgai.dataset.executors import ProcessExecutor
 from svgai.dataset.jobs import Task, parameter_sets, task_for
 from svgai.dataset.render import RenderCounts, image_id, is_blank, rasterize, render_unique, split_of
-from svgai.dataset.sources import ICON_SETS, Icon, IconSet, fetch, read_icons, resolve
+from svgai.dataset.sources import ICON_SETS, IconSet, fetch, read_icons, resolve
 from svgai.dataset.store import LABEL_SCHEMA
 from svgai.errors import SourceUnavailable, SvgaiError
 from svgai.params import NAMES, defaults
@@ -134,7 +134,7 @@ def test_npm_tarballs_of_known_sets_are_read_with_brand_colour_and_viewbox(tmp_p
 
 def test_missing_npm_and_unfetchable_packages_are_clear_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = IconSet("broken", "file:/nonexistent-svgai-package", "1.0.0", "none")
-    with pytest.raises(SourceUnavailable, match="npm pack file:/nonexistent-svgai-package@1.0.0 failed"):
+    with pytest.raises(SourceUnavailable, match=r"npm pack file:/nonexistent-svgai-package@1\.0\.0 failed"):
         fetch(broken, tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(SourceUnavailable, match="npm is not installed"):
