@@ -1,0 +1,129 @@
+"""``svgai eval``: measure what the router's choices are worth, with real conversions only.
+
+``svgai eval routing`` takes test-split images of a dataset and, for each, measures the real SSIM and
+SVG bytes of (a) the router's choice, (b) VTracer's defaults, (c) the best of N random parameter sets
+(best = highest SSIM among those within the size preference, the router's own objective), with the
+time each took. Targets (issue 5): the router beats the defaults by >= +0.02 mean SSIM at <= 1.2x
+their mean bytes, spending <= 100 ms choosing (the final conversion excluded).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+from tqdm import tqdm
+
+from svgai.errors import SvgaiError
+from svgai.images import load_image
+from svgai.log import get_logger
+from svgai.params import sample
+from svgai.quality import Conversion, convert
+from svgai.router import DEFAULT_CONSTRAINTS, IntelligentRouter
+
+log = get_logger("evaluation")
+TARGET_SSIM_GAIN = 0.02
+TARGET_BYTES_RATIO = 1.2
+TARGET_CHOOSE_MS = 100.0
+
+
+def evaluation_images(dataset: Path, limit: int) -> list[tuple[str, bytes]]:
+    """``(image_id, png)`` of the first ``limit`` test-split images (in image_id order: deterministic)."""
+    from svgai.dataset.store import read_images
+
+    images = read_images(dataset)
+    if images is None:
+        raise SvgaiError(f"{dataset}: no images.parquet; build a dataset with `svgai dataset build`")
+    rows = sorted(
+        (image_id, png)
+        for image_id, png, split in zip(*(images.column(c).to_pylist() for c in ("image_id", "png", "split")), strict=True)
+        if split == "test"
+    )
+    if not rows:
+        raise SvgaiError(f"{dataset}: no test-split images")
+    return rows[:limit]
+
+
+def best_random(rgb: np.ndarray, count: int, seed: int, reference_bytes: int) -> tuple[Conversion, float]:
+    """The best of ``count`` uniformly random real conversions and the total time they took (ms)."""
+    started = time.perf_counter()
+    conversions = [convert(rgb, params) for params in sample(count, method="uniform", seed=seed)]
+    allowed = [c for c in conversions if c.svg_bytes <= TARGET_BYTES_RATIO * reference_bytes] or conversions
+    return max(allowed, key=lambda c: c.ssim), (time.perf_counter() - started) * 1e3
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means, the router's gain over the defaults, choosing-time percentiles and the target checks."""
+    def mean(key: str) -> float:
+        return float(np.mean([r[key] for r in rows]))
+
+    choose = np.array([r["router_choose_ms"] for r in rows])
+    summary: dict[str, Any] = {
+        "images": len(rows),
+        "router_mean_ssim": mean("router_ssim"), "defaults_mean_ssim": mean("defaults_ssim"),
+        "random_best_mean_ssim": mean("random_ssim"),
+        "router_mean_bytes": mean("router_bytes"), "defaults_mean_bytes": mean("defaults_bytes"),
+        "random_best_mean_bytes": mean("random_bytes"),
+        "router_choose_ms_p50": float(np.percentile(choose, 50)), "router_choose_ms_p95": float(np.percentile(choose, 95)),
+        "router_choose_ms_mean": float(choose.mean()),
+        "router_convert_ms_mean": mean("router_convert_ms"), "defaults_convert_ms_mean": mean("defaults_ms"),
+        "random_convert_ms_mean": mean("random_ms"),
+        "methods_used": {m: sum(r["router_method"] == m for r in rows) for m in sorted({r["router_method"] for r in rows})},
+    }
+    summary["ssim_gain_vs_defaults"] = summary["router_mean_ssim"] - summary["defaults_mean_ssim"]
+    summary["bytes_ratio_vs_defaults"] = summary["router_mean_bytes"] / summary["defaults_mean_bytes"]
+    summary["targets"] = {
+        "ssim_gain >= 0.02": bool(summary["ssim_gain_vs_defaults"] >= TARGET_SSIM_GAIN),
+        "bytes_ratio <= 1.2": bool(summary["bytes_ratio_vs_defaults"] <= TARGET_BYTES_RATIO),
+        "choose_ms_p95 <= 100": bool(summary["router_choose_ms_p95"] <= TARGET_CHOOSE_MS),
+    }
+    return summary
+
+
+@click.group("eval")
+def eval_group() -> None:
+    """Measure the router against VTracer's defaults and random search, with real conversions."""
+
+
+@eval_group.command("routing")
+@click.option("--dataset", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("data/dataset"),
+              show_default=True, help="A dataset folder; its test split is used.")
+@click.option("--images", "limit", type=int, default=30, show_default=True, help="Test images to evaluate.")
+@click.option("--random", "random_count", type=int, default=64, show_default=True, help="Random conversions per image.")
+@click.option("--budget-ms", type=float, default=DEFAULT_CONSTRAINTS.budget_ms, show_default=True,
+              help="The router's choosing budget.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the full report as JSON.")
+def routing(dataset: Path, limit: int, random_count: int, budget_ms: float, out: Path | None) -> None:
+    """Router vs defaults vs best of N random conversions on DATASET's test split."""
+    router = IntelligentRouter()
+    constraints = replace(DEFAULT_CONSTRAINTS, budget_ms=budget_ms)
+    rows = []
+    for i, (image_id, png) in enumerate(tqdm(evaluation_images(dataset, limit), desc="eval routing", unit="image")):
+        rgb = load_image(png)
+        routed = router.route(rgb, constraints)
+        defaults = convert(rgb)
+        best, random_ms = best_random(rgb, random_count, i, defaults.svg_bytes)
+        rows.append({
+            "image_id": image_id, "router_method": routed.chosen.method,
+            "router_ssim": routed.conversion.ssim, "router_bytes": routed.conversion.svg_bytes,
+            "router_predicted_ssim": routed.chosen.predicted_ssim, "router_conversions": len(routed.conversions),
+            "router_choose_ms": routed.choice.choose_ms, "router_convert_ms": routed.convert_ms,
+            "router_fallbacks": [f.reason for f in routed.trail],
+            "defaults_ssim": defaults.ssim, "defaults_bytes": defaults.svg_bytes,
+            "defaults_ms": defaults.vectorize_ms + defaults.measure_ms,
+            "random_ssim": best.ssim, "random_bytes": best.svg_bytes, "random_ms": random_ms,
+        })
+    summary = summarize(rows)
+    report = {"command": "svgai " + " ".join(shlex.quote(a) for a in sys.argv[1:]), "dataset": str(dataset),
+              "constraints": constraints.__dict__, "summary": summary, "images": rows}
+    if out is not None:
+        out.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    log.info("routing_evaluated", **{k: v for k, v in summary.items() if k != "targets"})
+    click.echo(json.dumps(summary, indent=1))
