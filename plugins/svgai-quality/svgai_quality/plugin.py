@@ -37,7 +37,9 @@ class OptimizedLocalQualityPredictor:
         try:
             key = (folder, (folder / MANIFEST).stat().st_mtime)
         except OSError:
-            raise ModelUnavailable(f"{folder / MANIFEST} does not exist; build a model with `svgai model ...`") from None
+            raise ModelUnavailable(
+                f"{folder / MANIFEST} does not exist; build a model with `svgai model ...`"
+            ) from None
         with self._lock:
             if self._predictor is None or self._loaded_from != key:
                 self._predictor = LocalQualityPredictor(folder)
