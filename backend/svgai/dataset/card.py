@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from svgai.dataset.jobs import STATUSES
 from svgai.system import package_versions
 
 QUANTILES = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
@@ -55,6 +56,7 @@ def make_card(
         row = per_source_split.setdefault(source, {"train": 0, "val": 0, "test": 0})
         row[split] += 1
     versions = package_versions()
+    statuses = labels["status"].to_pylist()
     return {
         "images": images.num_rows,
         "labels": labels.num_rows,
@@ -64,7 +66,7 @@ def make_card(
         "labels_per_split": dict(sorted(Counter(split_of[i] for i in labels["image_id"].to_pylist()).items())),
         "icons_dropped": {k: v for k, v in render_counts.items() if k != "rendered"},
         "licenses": _counts(images["license"]),
-        "status": _counts(labels["status"]),
+        "status": {status: statuses.count(status) for status in STATUSES},
         "ssim": distribution(ok["ssim"].to_numpy()),
         "svg_bytes": distribution(ok["svg_bytes"].to_numpy().astype(np.float64)),
         "path_count": distribution(ok["path_count"].to_numpy().astype(np.float64)),

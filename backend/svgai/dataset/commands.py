@@ -43,11 +43,12 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 @click.option("--sets", type=int, default=16, show_default=True, help="Parameter sets per image (set 0 = defaults).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the image choice and the samples.")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: one per CPU core).")
-@click.option("--executor", type=click.Choice(["process", "ray"]), default="process", show_default=True)
+@click.option("--executor", type=click.Choice(["process", "ray"]), default="process", show_default=True,
+              help="A local process pool, or Ray (pip install 'svgai[ray]').")
 @click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.option("--sources", default=",".join(ICON_SETS), show_default=True,
               help="Comma-separated icon sets, local npm tarballs or folders of .svg files.")
-@click.option("--cache", type=click.Path(path_type=Path), default=DEFAULT_CACHE, show_default=True,
+@click.option("--cache", type=click.Path(path_type=Path), default=DEFAULT_CACHE, show_default="~/.cache/svgai/npm",
               help="Where npm tarballs are kept.")
 @click.option("--task-timeout", type=float, default=60.0, show_default=True,
               help="Seconds one conversion may run before its worker is killed (recorded as 'timeout').")

@@ -17,11 +17,11 @@ from typing import Any
 
 from svgai.errors import SvgaiError, VectorizeError
 from svgai.images import load_image
-from svgai.params import NAMES, VTracerParams, defaults, sample
+from svgai.params import VTracerParams, defaults, sample
 from svgai.quality import convert
 
 STATUSES = ("ok", "panic", "timeout", "error")
-LABEL_COLUMNS = ("image_id", "set_index", *NAMES, "status", "ssim", "svg_bytes", "path_count", "convert_ms", "measure_ms", "error")
+"""Every status a label row can have: the conversion succeeded, VTracer panicked, ran out of time, or failed."""
 
 
 @dataclass(frozen=True)

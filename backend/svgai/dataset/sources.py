@@ -199,8 +199,3 @@ _READERS: dict[str, Callable[[tarfile.TarFile], Iterator[Icon]]] = {
     "simple-icons": _simple_icons,
 }
 
-
-def versions(resolved: list[tuple[str, Path, str | None]]) -> dict[str, str | None]:
-    """``{source: pinned version}`` for the card (``None`` for a local folder)."""
-    return {source: version for source, _, version in resolved}
-
