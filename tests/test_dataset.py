@@ -139,6 +139,9 @@ def test_missing_npm_and_unfetchable_packages_are_clear_errors(tmp_path: Path, m
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(SourceUnavailable, match="npm is not installed"):
         fetch(ICON_SETS["logos"], tmp_path / "empty-cache")
+    result = CliRunner().invoke(cli, ["dataset", "build", "--out", str(tmp_path / "ds"), "--sources", "logos",
+                                      "--cache", str(tmp_path / "empty-cache")])
+    assert result.exit_code == 2 and "npm is not installed" in result.output
     with pytest.raises(SourceUnavailable, match="unknown source 'nope'"):
         resolve("nope")
 
@@ -177,7 +180,9 @@ def test_card_figures_match_the_parquet(reference_build: tuple[Path, Path]) -> N
     assert data.images.num_rows == card["images"] == 6 and data.labels.num_rows == card["labels"] == 36
     assert data.labels.schema.equals(LABEL_SCHEMA)
     statuses = data.labels["status"].to_pylist()
-    assert card["status"] == {s: statuses.count(s) for s in set(statuses)}
+    assert card["status"] == {s: statuses.count(s) for s in ("ok", "panic", "timeout", "error")}
+    assert data.labels.column_names == ["image_id", "set_index", *NAMES, "status", "ssim", "svg_bytes",
+                                        "path_count", "convert_ms", "measure_ms", "error"]
     ok = data.ok_labels()
     assert card["ssim"] == distribution(ok["ssim"].to_numpy())
     assert card["svg_bytes"] == distribution(ok["svg_bytes"].to_numpy().astype(np.float64))
@@ -198,8 +203,10 @@ def test_card_figures_match_the_parquet(reference_build: tuple[Path, Path]) -> N
     assert image_id(load_image(image["png"])) == image["image_id"] and image["split"] == split_of(image["image_id"])
 
 
-def test_a_rerun_with_other_settings_is_refused(reference_build: tuple[Path, Path]) -> None:
+def test_a_rerun_of_a_finished_build_keeps_it_and_other_settings_are_refused(reference_build: tuple[Path, Path]) -> None:
     folder, out = reference_build
+    card = json.loads((out / "card.json").read_text())
+    assert build(BuildConfig(out=out, sources=(str(folder),), sets=6, progress=False), command="again") == card
     with pytest.raises(SvgaiError, match="other settings"):
         build(BuildConfig(out=out, sources=(str(folder),), sets=5, progress=False), command="test")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -103,7 +104,11 @@ def build(config: BuildConfig, command: str) -> dict[str, Any]:
     if config.limit_images is not None and config.limit_images < 1:
         raise SvgaiError(f"--limit-images must be at least 1 (got {config.limit_images})")
     store.check_settings(config.out, config.settings())
-    (config.out / store.CARD).unlink(missing_ok=True)
+    card_path = config.out / store.CARD
+    if card_path.is_file():
+        log.info("already_built", out=str(config.out))
+        finished: dict[str, Any] = json.loads(card_path.read_text(encoding="utf-8"))
+        return finished
     resolved = [resolve(token, config.cache) for token in config.sources]
     images = _images(config, resolved)
     tasks = _tasks(config, images)
@@ -134,7 +139,7 @@ def build(config: BuildConfig, command: str) -> dict[str, Any]:
         throughput=Throughput(writer.written, wall, executor.workers, config.executor),
         command=command,
     )
-    store.write_json(config.out / store.CARD, card)
+    store.write_json(card_path, card)
     return card
 
 

@@ -152,7 +152,10 @@ def _ray_label(task: Task) -> list[dict[str, Any]]:
 
 
 class RayExecutor:
-    """Runs each task as a Ray task on the cluster at ``address`` (a new local Ray when ``None``)."""
+    """Runs each task as a Ray task on the cluster at ``address`` (a new local Ray when ``None``).
+
+    The cluster's nodes need svgai installed: tasks run ``svgai.dataset.jobs.run_task`` there.
+    """
 
     def __init__(self, address: str | None = None, workers: int | None = None, timeout_s: float = 60.0) -> None:
         try:
@@ -164,7 +167,10 @@ class RayExecutor:
             options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
             if address is None:
                 options["num_cpus"] = workers or default_workers()
-            ray.init(address=address, **options)
+            try:
+                ray.init(address=address, **options)
+            except (ConnectionError, RuntimeError, ValueError) as e:
+                raise SvgaiError(f"cannot start or reach Ray at {address or 'a new local cluster'}: {e}") from None
         self.workers = int(ray.cluster_resources().get("CPU", 1))
         self.timeout_s = timeout_s
         self._remote = ray.remote(num_cpus=1, max_retries=0)(_ray_label)
