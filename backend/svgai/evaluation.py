@@ -99,11 +99,14 @@ def eval_group() -> None:
 @click.option("--random", "random_count", type=int, default=64, show_default=True, help="Random conversions per image.")
 @click.option("--budget-ms", type=float, default=DEFAULT_CONSTRAINTS.budget_ms, show_default=True,
               help="The router's choosing budget.")
+@click.option("--max-bytes-ratio", type=float, default=DEFAULT_CONSTRAINTS.max_bytes_ratio, show_default=True,
+              help="The router's size preference (per image, relative to the defaults' SVG).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the full report as JSON.")
-def routing(dataset: Path, limit: int, random_count: int, budget_ms: float, out: Path | None) -> None:
+def routing(dataset: Path, limit: int, random_count: int, budget_ms: float, max_bytes_ratio: float,
+            out: Path | None) -> None:
     """Router vs defaults vs best of N random conversions on DATASET's test split."""
     router = IntelligentRouter()
-    constraints = replace(DEFAULT_CONSTRAINTS, budget_ms=budget_ms)
+    constraints = replace(DEFAULT_CONSTRAINTS, budget_ms=budget_ms, max_bytes_ratio=max_bytes_ratio)
     rows = []
     for i, (image_id, png) in enumerate(tqdm(evaluation_images(dataset, limit), desc="eval routing", unit="image")):
         rgb = load_image(png)

@@ -85,6 +85,9 @@ class Choice:
     prepare_ms: float
     choose_ms: float
     trail: list[Fallback]
+    untried: list[str] = field(default_factory=list)
+    """Ranked methods after the one used, not called: quality feedback may ask them for more candidates."""
+    scorer: PredictorScorer | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -216,12 +219,19 @@ class IntelligentRouter:
         trail.entries = list(choice.trail)
         started = time.perf_counter()
         tried: list[tuple[Candidate, Conversion]] = []
-        for candidate in choice.candidates:
+        queue, untried = list(choice.candidates), list(choice.untried)
+        while queue:
             spent_ms = (time.perf_counter() - started) * 1e3
             if tried and (len(tried) >= constraints.max_conversions or spent_ms >= constraints.feedback_ms):
                 break
             if tried and constraints.target_ssim is not None and max(c.ssim for _, c in tried) >= constraints.target_ssim:
                 break
+            if queue[0].method == LAST_LEVEL and untried and constraints.max_conversions - len(tried) >= 2:
+                # before the last level, the next-ranked method's proposal is the next candidate
+                queue[:0] = self._next_proposal(untried.pop(0), rgb, constraints, choice.scorer,
+                                                constraints.feedback_ms - spent_ms, queue, trail)
+                continue
+            candidate = queue.pop(0)
             try:
                 conversion = convert(rgb, candidate.params, timeout_s=timeout_s)
             except (VectorizeError, RenderError) as e:
@@ -242,6 +252,22 @@ class IntelligentRouter:
                  conversions=len(tried))
         return Routed(choice, chosen, conversion, tried, (time.perf_counter() - started) * 1e3, trail.entries)
 
+    def _next_proposal(self, name: str, rgb: np.ndarray, constraints: Constraints, scorer: PredictorScorer | None,
+                       time_left_ms: float, queue: list[Candidate], trail: Trail) -> list[Candidate]:
+        """The first candidate of method ``name`` not already queued, or nothing (failures go to the trail)."""
+        try:
+            proposal = check_proposal(call_within(
+                functools.partial(call_plugin, self.manager, name, "propose_params",
+                                  image=rgb, constraints=constraints, scorer=scorer),
+                time_left_ms / 1e3,
+            ))
+        except Exception as e:
+            trail.add(name, f"{type(e).__name__}: {e}")
+            return []
+        fresh = [p for p in proposal if all(p != c.params for c in queue)]
+        log.info("feedback_candidate", method=name, fresh=bool(fresh))
+        return [Candidate(fresh[0], name)] if fresh else []
+
     def _choose(self, rgb: np.ndarray, image_path: str | None, constraints: Constraints, method: str | None) -> Choice:
         started = time.perf_counter()
         names = self.method_names()
@@ -255,6 +281,7 @@ class IntelligentRouter:
         ranked = self._rank([method] if method else names, infos, scorer is not None, constraints, trail, method is not None)
         proposal: list[VTracerParams] = []
         source = LAST_LEVEL
+        untried: list[str] = []
         for i, name in enumerate(ranked):
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
@@ -271,6 +298,7 @@ class IntelligentRouter:
                 trail.add(name, f"{type(e).__name__}: {e}")
                 continue
             source = name
+            untried = ranked[i + 1 :]
             break
         log.info("method_used", method=source, candidates=len(proposal) or 1)
         candidates = [Candidate(p, source) for p in proposal]
@@ -278,7 +306,7 @@ class IntelligentRouter:
             candidates.append(Candidate(defaults(), LAST_LEVEL))
         candidates, reference = _score(candidates, scorer, deadline, constraints, trail, reorder=method is None)
         return Choice(candidates, scorer.name if scorer else None, reference, (prepared - started) * 1e3,
-                      (time.perf_counter() - prepared) * 1e3, trail.entries)
+                      (time.perf_counter() - prepared) * 1e3, trail.entries, untried, scorer)
 
     @staticmethod
     def _rank(names: Sequence[str], infos: Mapping[str, PerformanceInfo], have_scorer: bool,

@@ -48,7 +48,7 @@ class Images:
     best: np.ndarray  # encoded best parameters, (n, ENCODED_DIM)
 
 
-def read_dataset(dataset: Path, split: str, limit: int | None) -> Images:
+def read_dataset(dataset: Path, split: str, limit: int | None, bytes_ratio: float = BYTES_RATIO) -> Images:
     """Images of ``split`` that have labels, with their features and best labelled parameters."""
     from svgai.dataset.store import read_images, read_labels
 
@@ -71,15 +71,15 @@ def read_dataset(dataset: Path, split: str, limit: int | None) -> Images:
         ids.append(image_id)
         rgb.append(raster)
         features.append(image_features(raster).vector())
-        best.append(encode(_best_row(labels, by_image[image_id])))
+        best.append(encode(_best_row(labels, by_image[image_id], bytes_ratio)))
     if not ids:
         raise SvgaiError(f"{dataset}: no labelled {split}-split images")
     return Images(ids, rgb, np.asarray(features), np.asarray(best))
 
 
-def _best_row(labels: dict[str, list[Any]], rows: list[int]) -> dict[str, Any]:
+def _best_row(labels: dict[str, list[Any]], rows: list[int], bytes_ratio: float) -> dict[str, Any]:
     reference = next((r for r in rows if labels["set_index"][r] == 0), None)
-    cap = np.inf if reference is None else BYTES_RATIO * labels["svg_bytes"][reference]
+    cap = np.inf if reference is None else bytes_ratio * labels["svg_bytes"][reference]
     allowed = [r for r in rows if labels["svg_bytes"][r] <= cap] or rows
     best = max(allowed, key=lambda r: labels["ssim"][r])
     return {name: labels[name][best] for name in NAMES}
@@ -198,14 +198,18 @@ def methods() -> None:
 @click.option("--train-images", type=int, default=None, help="Use at most this many training images.")
 @click.option("--val-images", type=int, default=60, show_default=True, help="Validation images converted per method.")
 @click.option("--ppo-timesteps", type=int, default=30_000, show_default=True, help="PPO environment steps.")
-def fit_command(dataset: Path, only: tuple[str, ...], train_images: int | None, val_images: int, ppo_timesteps: int) -> None:
+@click.option("--bytes-ratio", type=float, default=BYTES_RATIO, show_default=True,
+              help="Best labelled set per image: highest SSIM within this many times the defaults' bytes.")
+def fit_command(dataset: Path, only: tuple[str, ...], train_images: int | None, val_images: int, ppo_timesteps: int,
+                bytes_ratio: float) -> None:
     """Fit Methods 1/2/3 on DATASET and write models/methods/ with measured validation figures."""
     wanted = only or METHODS
     command = "svgai " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     started = time.time()
-    train = read_dataset(dataset, "train", train_images)
-    val = read_dataset(dataset, "val", val_images)
-    common = {"command": command, "dataset": dataset_summary(dataset), "objective": f"best = highest SSIM within {BYTES_RATIO}x the defaults' bytes"}
+    train = read_dataset(dataset, "train", train_images, bytes_ratio)
+    val = read_dataset(dataset, "val", val_images, bytes_ratio)
+    common = {"command": command, "dataset": dataset_summary(dataset),
+              "objective": f"best = highest SSIM within {bytes_ratio}x the defaults' bytes"}
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "defaults": lambda: {},
         "feature_mapping": lambda: fit_feature_mapping(train, val),
