@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 import struct
+import sys
+import textwrap
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,3 +124,28 @@ def write_image(tmp_path: Path) -> ImageWriter:
         return path
 
     return write
+
+
+@pytest.fixture
+def install_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], None]]:
+    """``install_plugin(name, source)``: a real distribution on sys.path with one ``svgai`` entry point.
+
+    The modules live in ``tmp_path/site`` (not in ``tmp_path`` itself, which tests list for output files).
+    """
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+
+    names: list[str] = []
+
+    def install(name: str, source: str) -> None:
+        names.append(name)
+        (site / f"{name}.py").write_text(textwrap.dedent(source))
+        info = site / f"{name}-0.1.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+        (info / "entry_points.txt").write_text(f"[svgai]\n{name} = {name}\n")
+
+    yield install
+    for name in names:
+        sys.modules.pop(name, None)

@@ -7,11 +7,15 @@ folder exactly as it was.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import math
 import os
+import pickle
 import re
 import struct
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,10 +27,17 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from svgai import plugins as svgai_plugins
 from svgai.cli import cli
-from svgai.errors import InvalidImage, InvalidParams, SvgaiError, VectorizeTimeout
+from svgai.errors import InvalidImage, InvalidParams, ModelUnavailable, SvgaiError, VectorizeTimeout
+from svgai.methods.base import METHODS_DIR_ENV
+from svgai.params import ENCODED_DIM
+from svgai.plugins import load_plugins
 from svgai.quality import convert
+from svgai.router import IntelligentRouter, performance_of
 from svgai.vectorize import vectorize
+from svgai_quality.features import FEATURE_DIM, IMAGE_SIZE
+from svgai_quality.predictor import MODEL_DIR_ENV, LocalQualityPredictor
 
 
 def encoded(image: Image.Image, format: str = "PNG", **options: Any) -> bytes:
@@ -190,8 +201,12 @@ def test_noise_past_its_time_limit_is_a_timeout_and_writes_nothing(tmp_path: Pat
     image = file("noise.png", lambda: noise(256))(tmp_path)
     with pytest.raises(VectorizeTimeout):
         vectorize(image, timeout_s=0.05)
-    result = runner.invoke(cli, ["convert", str(image), "-o", str(tmp_path / "out.svg"), "--timeout", "0.05"])
-    assert result.exit_code == 2 and "did not finish within 0.05 s" in result.stderr
+    explicit = runner.invoke(
+        cli, ["convert", str(image), "-o", str(tmp_path / "out.svg"), "--timeout", "0.05", "--param", "mode=spline"]
+    )
+    assert explicit.exit_code == 2 and "did not finish within 0.05 s" in explicit.stderr
+    routed = runner.invoke(cli, ["convert", str(image), "-o", str(tmp_path / "out.svg"), "--timeout", "0.05"])
+    assert routed.exit_code == 2 and routed.stderr.count("\n") == 1
     assert listing(tmp_path) == {"noise.png"}
 
 
@@ -257,3 +272,227 @@ def test_hostile_parameters_on_the_command_line(
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert "accepted" in result.stderr or "expected key=value" in result.stderr
     assert listing(tmp_path) == set()
+
+
+# Model files: the predictor refuses each damaged folder with ModelUnavailable, runs no code from it,
+# and the router converts anyway without it.
+
+EMBEDDING = 8
+
+
+def tiny_graphs(image_size: int = IMAGE_SIZE, params_dim: int = ENCODED_DIM, params_name: str = "params") -> dict[str, bytes]:
+    """A real, tiny encoder and head with the runtime's input specification (and variations of it)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    def tensor(name: str, *shape: int | str) -> onnx.ValueInfoProto:
+        return helper.make_tensor_value_info(name, TensorProto.FLOAT, list(shape))
+
+    rng = np.random.default_rng(0)
+    encoder = helper.make_graph(
+        [
+            helper.make_node("ReduceMean", ["pixels"], ["brightness"], axes=[1, 2, 3], keepdims=1),
+            helper.make_node("Flatten", ["brightness"], ["brightness_2d"]),
+            helper.make_node("Concat", ["brightness_2d", "features"], ["joined"], axis=1),
+            helper.make_node("MatMul", ["joined", "w"], ["embedding"]),
+        ],
+        "encoder",
+        [tensor("pixels", "batch", 3, image_size, image_size), tensor("features", "batch", FEATURE_DIM)],
+        [tensor("embedding", "batch", EMBEDDING)],
+        [numpy_helper.from_array(rng.normal(size=(FEATURE_DIM + 1, EMBEDDING)).astype(np.float32), "w")],
+    )
+    head = helper.make_graph(
+        [
+            helper.make_node("MatMul", [params_name, "w"], ["projected"]),
+            helper.make_node("Add", ["embedding", "projected"], ["hidden"]),
+            helper.make_node("ReduceMean", ["hidden"], ["score"], axes=[1], keepdims=0),
+            helper.make_node("Sigmoid", ["score"], ["ssim"]),
+            helper.make_node("Add", ["score", "log_offset"], ["log_svg_bytes"]),
+        ],
+        "head",
+        [tensor("embedding", "batch", EMBEDDING), tensor(params_name, "batch", params_dim)],
+        [tensor("ssim", "batch"), tensor("log_svg_bytes", "batch")],
+        [numpy_helper.from_array(rng.normal(size=(params_dim, EMBEDDING)).astype(np.float32), "w"),
+         numpy_helper.from_array(np.array(8.0, np.float32), "log_offset")],
+    )
+    opset = [helper.make_opsetid("", 17)]
+    return {
+        "encoder.onnx": helper.make_model(encoder, opset_imports=opset, ir_version=8).SerializeToString(),
+        "head.onnx": helper.make_model(head, opset_imports=opset, ir_version=8).SerializeToString(),
+    }
+
+
+def record(folder: Path) -> None:
+    """(Re)write config.json listing every file of the folder with its sha256."""
+    files = sorted(p.name for p in folder.iterdir() if p.name != "config.json")
+    manifest = {
+        "variants": {"distilled": {"encoder": "encoder.onnx", "head": "head.onnx"}},
+        "preference": ["distilled"],
+        "artifacts": {f: {"sha256": hashlib.sha256((folder / f).read_bytes()).hexdigest()} for f in files},
+    }
+    (folder / "config.json").write_text(json.dumps(manifest))
+
+
+def model_folder(folder: Path, **graph_options: Any) -> Path:
+    folder.mkdir()
+    for name, data in tiny_graphs(**graph_options).items():
+        (folder / name).write_bytes(data)
+    record(folder)
+    return folder
+
+
+class RunsCode:
+    """Unpickling this opens (creates) a file: the proof that code ran."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (str(self.marker), "w"))
+
+
+def test_the_pickle_payload_really_runs_code_when_unpickled(tmp_path: Path) -> None:
+    pickle.loads(pickle.dumps(RunsCode(tmp_path / "ran")))  # what np.load(allow_pickle=True) or torch.load would do
+    assert (tmp_path / "ran").exists()
+
+
+def edit_manifest(folder: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    manifest = json.loads((folder / "config.json").read_text())
+    change(manifest)
+    (folder / "config.json").write_text(json.dumps(manifest))
+
+
+def replace_head(data: Callable[[Path], bytes], *, recorded: bool) -> Callable[[Path], None]:
+    def damage(folder: Path) -> None:
+        (folder / "head.onnx").write_bytes(data(folder))
+        if recorded:
+            record(folder)
+
+    return damage
+
+
+MODEL_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "no config.json": (lambda f: (f / "config.json").unlink(), "no model manifest"),
+    "config.json is not JSON": (lambda f: (f / "config.json").write_text("{variants:"), "unreadable model manifest"),
+    "config.json without variants": (lambda f: (f / "config.json").write_text("{}"), "not a quality-model manifest"),
+    "encoder file missing": (lambda f: (f / "encoder.onnx").unlink(), "has its files present"),
+    "head is a directory": (lambda f: ((f / "head.onnx").unlink(), (f / "head.onnx").mkdir()), "has its files present"),
+    "truncated head": (replace_head(lambda f: (f / "head.onnx").read_bytes()[:100], recorded=False), "does not match"),
+    "wrong sha256 in the manifest": (
+        lambda f: edit_manifest(f, lambda m: m["artifacts"]["encoder.onnx"].update(sha256="0" * 64)), "does not match"),
+    "artifact not in the manifest": (lambda f: edit_manifest(f, lambda m: m["artifacts"].pop("head.onnx")), "not listed"),
+    "truncated head, sha256 recorded": (
+        replace_head(lambda f: (f / "head.onnx").read_bytes()[:100], recorded=True), "ONNX Runtime cannot load it"),
+    "a pickle that would run code, as the head": (
+        replace_head(lambda f: pickle.dumps(RunsCode(f.parent / "pwned")), recorded=True), "ONNX Runtime cannot load it"),
+    "head for another parameter encoding": (
+        replace_head(lambda f: tiny_graphs(params_dim=ENCODED_DIM - 1)["head.onnx"], recorded=True),
+        "another input specification"),
+    "head with a renamed input": (
+        replace_head(lambda f: tiny_graphs(params_name="parameters")["head.onnx"], recorded=True),
+        "another input specification"),
+    "encoder for another image size": (
+        lambda f: ((f / "encoder.onnx").write_bytes(tiny_graphs(image_size=64)["encoder.onnx"]), record(f)),
+        "another input specification"),
+}
+
+
+def test_the_tiny_model_itself_loads_and_predicts(tmp_path: Path, two_colour_path: Path) -> None:
+    predictor = LocalQualityPredictor(model_folder(tmp_path / "model"))
+    prediction = predictor.predict(two_colour_path, [{}, {"mode": "polygon"}])
+    assert prediction.ssim.shape == (2,) and np.all((prediction.ssim >= 0) & (prediction.ssim <= 1))
+
+
+@pytest.mark.parametrize(("damage", "says"), MODEL_CASES.values(), ids=MODEL_CASES.keys())
+def test_a_damaged_model_is_refused_and_routing_carries_on(
+    damage: Callable[[Path], None], says: str, tmp_path: Path, two_colour_path: Path,
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = model_folder(tmp_path / "model")
+    damage(folder)
+    with pytest.raises(ModelUnavailable, match=says):
+        LocalQualityPredictor(folder)
+    assert not (tmp_path / "pwned").exists()
+    monkeypatch.setenv(MODEL_DIR_ENV, str(folder))
+    out = tmp_path / "out"
+    out.mkdir()
+    result = runner.invoke(cli, ["convert", str(two_colour_path), "-o", str(out / "logo.svg"), "--json"])
+    assert result.exit_code == 0, result.output
+    fallbacks = {f["method"]: f["reason"] for f in json.loads(result.stdout)["fallbacks"]}
+    assert fallbacks["quality"].startswith("predictor unavailable")
+    assert listing(out) == {"logo.svg"}
+
+
+def test_a_missing_model_folder_and_an_unknown_variant_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelUnavailable, match="no model manifest"):
+        LocalQualityPredictor(tmp_path / "nowhere")
+    with pytest.raises(ModelUnavailable, match="no variant 'fp16'"):
+        LocalQualityPredictor(model_folder(tmp_path / "model"), variant="fp16")
+
+
+def test_a_method_artifact_holding_a_pickle_is_refused_without_running_it(
+    tmp_path: Path, two_colour_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    methods = tmp_path / "methods"
+    methods.mkdir()
+    marker = tmp_path / "pwned"
+    np.savez(methods / "regression.npz", feature=np.array([RunsCode(marker)], dtype=object))
+    monkeypatch.setenv(METHODS_DIR_ENV, str(methods))
+    info = performance_of(load_plugins().manager, "regression")
+    assert info["available"] is False and "allow_pickle=False" in str(info["reason"])
+    choice = IntelligentRouter(load_plugins().manager).choose(two_colour_path, method="regression")
+    assert choice.candidates[0].method == "defaults"
+    assert not marker.exists()
+
+
+# Plugins: a third-party plugin that breaks at import, at registration or at run time never stops a
+# conversion; `svgai convert` writes exactly one SVG and names the plugin in its fallback trail.
+
+GOOD_INFO = """
+from svgai.hookspecs import PerformanceInfo, hookimpl
+
+@hookimpl
+def get_performance_info():
+    return PerformanceInfo(available=True, reason=None, expected_quality=1.0, quality_source="test",
+                           latency_p50_ms=None, latency_p95_ms=None, calls=0, failures=0, needs_predictor=False)
+"""
+PLUGIN_CASES: dict[str, tuple[str, str]] = {
+    "raises on import": ("raise RuntimeError('cannot start: licence server unreachable')", "licence server unreachable"),
+    "wrong hook signature": (
+        GOOD_INFO + "\n@hookimpl\ndef propose_params(image, colour):\n    return []\n", "colour"),
+    "unknown hook": (GOOD_INFO + "\n@hookimpl\ndef propose_parameters(image):\n    return []\n", "unknown hooks"),
+    "hangs past the budget": (
+        GOOD_INFO + "\nimport time\n@hookimpl\ndef propose_params(image):\n    time.sleep(3)\n    return []\n", "timed out"),
+    "exits the interpreter": (
+        GOOD_INFO + "\nimport sys\n@hookimpl\ndef propose_params(image):\n    sys.exit('bye')\n", "SystemExit"),
+    "proposes NaN": (
+        GOOD_INFO + "\nfrom svgai.params import defaults\n@hookimpl\ndef propose_params(image):\n"
+        "    return [{**defaults(), 'length_threshold': float('nan')}]\n", "not a finite number"),
+    "performance info raises": (
+        "from svgai.hookspecs import hookimpl\n@hookimpl\ndef get_performance_info():\n    raise KeyError('x')\n"
+        "@hookimpl\ndef propose_params(image):\n    return []\n", "get_performance_info failed"),
+}
+
+
+@pytest.mark.parametrize(("source", "says"), PLUGIN_CASES.values(), ids=PLUGIN_CASES.keys())
+def test_a_hostile_plugin_never_stops_a_conversion(
+    source: str, says: str, install_plugin: Callable[[str, str], None], tmp_path: Path, two_colour_path: Path,
+    runner: CliRunner, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    install_plugin("hostile_plugin", source)
+    monkeypatch.setattr(svgai_plugins, "_loaded", None)  # the CLI loads the plugins afresh, entry points included
+    out = tmp_path / "out"
+    out.mkdir()
+    started = time.perf_counter()
+    result = runner.invoke(
+        cli, ["convert", str(two_colour_path), "-o", str(out / "logo.svg"), "--budget-ms", "300", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert time.perf_counter() - started < 2.5
+    report = json.loads(result.stdout)
+    loaded = svgai_plugins.get_plugins()
+    reasons = [f["reason"] for f in report["fallbacks"] if f["method"] == "hostile_plugin"]
+    reasons += [b.error for b in loaded.broken if b.name == "hostile_plugin"]
+    assert any(says in reason for reason in reasons), reasons
+    assert report["method"] != "hostile_plugin" and report["ssim"] >= 0.9
+    assert listing(out) == {"logo.svg"}
