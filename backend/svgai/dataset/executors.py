@@ -113,6 +113,8 @@ class ProcessExecutor:
             kind, payload = slot.conn.recv()
         except (EOFError, OSError):
             slot.process.join(1.0)
+            if not slot.ready:
+                raise SvgaiError(f"a labelling worker could not start (exit code {slot.process.exitcode})") from None
             if slot.task is None:
                 log.warning("idle_worker_died", exit_code=slot.process.exitcode)
                 self._stop(slot)
@@ -132,11 +134,13 @@ class ProcessExecutor:
     def _fail(self, slot: _Slot, pending: deque[Task], status: str, why: str) -> list[dict[str, Any]]:
         """Record the conversion in flight as failed and put the image's other sets back in the queue."""
         assert slot.task is not None
+        self._stop(slot)
+        if not slot.remaining:  # every row arrived; only the worker's "done" was lost
+            return []
         set_index, params = slot.remaining.popleft()
         log.warning("conversion_failed", image_id=slot.task.image_id, set_index=set_index, status=status, why=why)
         if slot.remaining:
             pending.appendleft(Task(slot.task.image_id, slot.task.png, tuple(slot.remaining)))
-        self._stop(slot)
         return [label_row(slot.task.image_id, set_index, params, status=status, error=why)]
 
     @staticmethod
