@@ -160,3 +160,32 @@ def test_info_shows_versions_cpu_features_and_providers(runner: CliRunner) -> No
 def test_version(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("svgai, version ")
+
+
+def test_bench_measures_the_real_loop_and_says_what_it_could_not_measure(runner: CliRunner, tmp_path: Path) -> None:
+    fixtures = Path(__file__).parent / "fixtures"
+    no_model = tmp_path / "no-model"
+    no_model.mkdir()
+    result = runner.invoke(cli, [
+        "bench", "--images", str(fixtures), "--image-count", "2", "--candidates", "2", "--repeats", "2",
+        "--model-dir", str(no_model), "--out", str(tmp_path / "bench"),
+    ])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "bench" / "bench.json").read_text())
+    loop = report["real_loop"]
+    assert loop["conversions"] == 2 * 2 * 2 and loop["per_candidate"]["p50_ms"] > 0 and 0 < loop["mean_ssim"] <= 1
+    assert len(loop["per_candidate"]["repeat_p50_ms"]) == 2
+    assert "no model manifest" in report["model"]["unavailable"]
+    markdown = (tmp_path / "bench" / "bench.md").read_text()
+    assert "Predictor: unavailable" in markdown and "real loop, per candidate" in markdown
+
+
+def test_bench_load_keeps_predictor_and_router_busy_without_errors(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, [
+        "bench", "load", "--duration", "10", "--threads", "2", "--image-count", "4", "--out", str(tmp_path),
+    ])
+    assert result.exit_code == 0, result.output
+    load = json.loads((tmp_path / "load.json").read_text())
+    assert load["errors"] == 0 and load["calls"] > 0 and load["totals"]["router"]["calls"] > 0
+    assert len(load["intervals"]) == 10 and all(row["calls_per_s"] > 0 for row in load["intervals"])
+    assert load["rss_end_mb"] > 0 and "| interval (s) |" in (tmp_path / "load.md").read_text()

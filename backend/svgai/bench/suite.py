@@ -100,8 +100,10 @@ def run_bench(
         steps.close()
         report["elapsed_s"] = time.perf_counter() - started
         return report
+    validation = manifest.get("validation") or {}
     report["model"] = {"dir": str(folder), "version": manifest.get("version"),
-                       "validation": (manifest.get("validation") or {}).get("accuracy")}
+                       "accuracy": {k: (validation.get("figures") or {}).get(k) for k in ("pearson", "mae")},
+                       "accuracy_source": f"{folder / 'config.json'} ({validation.get('command') or 'not validated'})"}
     bench = Bench(folder, corpus.images, repeats)
     sections = (
         ("predictor", lambda: predictor_figures(bench)),
