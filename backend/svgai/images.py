@@ -11,7 +11,6 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -21,7 +20,7 @@ from svgai.errors import InvalidImage
 MAX_PIXELS = 40_000_000
 """Images with more pixels are refused before decoding (a guard against decompression bombs)."""
 
-ImageSource = Union[str, os.PathLike, bytes, bytearray, np.ndarray, Image.Image]
+ImageSource = str | os.PathLike | bytes | bytearray | np.ndarray | Image.Image
 
 
 def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:

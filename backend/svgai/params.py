@@ -214,7 +214,7 @@ def decode(vector: np.ndarray) -> VTracerParams:
         i += len(c.choices)
     for n in NUMBERS:
         x = n.low + float(np.clip(v[i], 0.0, 1.0)) * (n.high - n.low)
-        values[n.name] = int(round(x)) if n.kind is int else float(x)
+        values[n.name] = round(x) if n.kind is int else float(x)
         i += 1
     return _typed(values)
 

@@ -35,7 +35,7 @@ def render(svg: str, width: int, height: int) -> np.ndarray:
         raise
     except BaseException as e:  # resvg raises ValueError; a Rust panic would be a BaseException
         raise RenderError(f"resvg could not render the SVG at {width}x{height}: {e}") from None
-    rendered = Image.open(io.BytesIO(bytes(png)))
+    rendered: Image.Image = Image.open(io.BytesIO(bytes(png)))
     if rendered.size != (width, height):
         rendered = rendered.resize((width, height))
     return np.asarray(rendered.convert("RGB"), dtype=np.uint8)
