@@ -74,7 +74,7 @@ def bench(ctx: click.Context, image_count: int, candidates: int, repeats: int, i
 
     _use_model_dir(model_dir)
     report = run_bench(image_count=image_count, candidates=candidates, repeats=repeats, images=images,
-                       model_dir=model_dir)
+                       model_dir=model_dir, command=_command())
     text = markdown(report)
     _write(out, "bench", report, text)
     click.echo(text)

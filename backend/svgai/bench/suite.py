@@ -75,14 +75,15 @@ def speed_up(loop: dict[str, Any], predictor: dict[str, Any]) -> dict[str, float
 
 
 def run_bench(
-    *, image_count: int, candidates: int, repeats: int, images: Path | None, model_dir: Path | None
+    *, image_count: int, candidates: int, repeats: int, images: Path | None, model_dir: Path | None,
+    command: str = "svgai bench",
 ) -> dict[str, Any]:
     """Measure everything ``svgai bench`` reports; sections needing the model say why they are missing."""
     started = time.perf_counter()
     corpus = load_corpus(image_count, images)
     report: dict[str, Any] = {
         "svgai": __version__,
-        "command": " ".join(["svgai", "bench", *sys.argv[2:]]) if sys.argv[1:2] == ["bench"] else "svgai bench",
+        "command": command,
         "environment": environment(),
         "settings": {"images": len(corpus.images), "candidates": candidates, "repeats": repeats},
         "images": {"origin": corpus.origin, "names": [f"{i.source}/{i.name}" for i in corpus.images],
