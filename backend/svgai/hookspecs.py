@@ -21,9 +21,9 @@ failure is listed in the result's fallback trail.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, Protocol, TypedDict
 
 import numpy as np
 import pluggy
@@ -88,8 +88,14 @@ class Scores:
     svg_bytes: np.ndarray
 
 
-Scorer = Callable[[Sequence[Mapping[str, Any]]], Scores]
-"""Scores candidates for the image at hand with the best available predictor (see ``predict_candidates``)."""
+class Scorer(Protocol):
+    """Scores candidates for the image at hand with the best available predictor (see ``predict_candidates``).
+
+    ``encoded``, when given, is ``svgai.params.encode_many(candidates)`` computed once by the caller
+    (encoding a thousand sets costs tens of milliseconds; a fixed pool can keep its encoding).
+    """
+
+    def __call__(self, candidates: Sequence[Mapping[str, Any]], encoded: np.ndarray | None = None) -> Scores: ...
 
 
 class BasePredictor:
@@ -119,7 +125,9 @@ class BasePredictor:
         """
 
     @hookspec
-    def predict_candidates(self, image: np.ndarray, candidates: Sequence[Mapping[str, Any]]) -> Scores:  # type: ignore[empty-body]
+    def predict_candidates(  # type: ignore[empty-body]
+        self, image: np.ndarray, candidates: Sequence[Mapping[str, Any]], encoded: np.ndarray | None
+    ) -> Scores:
         """Predict SSIM and SVG bytes of many parameter sets for one image, in one batch.
 
         This is what makes search cheap: the image is encoded once, then every candidate costs
@@ -127,6 +135,8 @@ class BasePredictor:
 
         :param image: the raster, ``(H, W, 3)`` uint8 on white (``svgai.images.load_image``).
         :param candidates: complete, validated parameter sets.
+        :param encoded: the same sets as ``svgai.params.encode_many`` encodes them (the fixed model
+            encoding), or ``None``; a predictor that takes that encoding can skip re-encoding.
         :return: :class:`Scores` with one predicted SSIM and one predicted byte count per candidate.
         """
 

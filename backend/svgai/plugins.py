@@ -13,14 +13,17 @@ import importlib.metadata
 import json
 import os
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import click
+import numpy as np
 import pluggy
 
 from svgai import hookspecs
 from svgai.errors import PluginError
+from svgai.hookspecs import PERFORMANCE_KEYS, PerformanceInfo
 from svgai.log import get_logger
 
 log = get_logger("plugins")
@@ -34,6 +37,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 )
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 TRACE_ENV = "SVGAI_TRACE_HOOKS"
+PERFORMANCE_TIMEOUT_S = 10.0
+"""A plugin that takes longer to report its performance (it may be loading a model) is unavailable."""
 
 
 @dataclass
@@ -132,6 +137,55 @@ def implementers(manager: pluggy.PluginManager, hook: str) -> list[str]:
     return [] if caller is None else [impl.plugin_name for impl in caller.get_hookimpls()]
 
 
+class TimedOut(Exception):
+    """A plugin call did not return within the time it was given (it is abandoned, not stopped)."""
+
+
+def call_within(fn: Callable[[], Any], timeout_s: float) -> Any:
+    """Run ``fn`` in a daemon thread; return its result, re-raise its error, or raise ``TimedOut``."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # a plugin's panic is still just a failed plugin
+            box["error"] = e
+
+    worker = threading.Thread(target=run, daemon=True, name="svgai-plugin-call")
+    worker.start()
+    worker.join(max(timeout_s, 0.0))
+    if worker.is_alive():
+        raise TimedOut(f"timed out after {timeout_s * 1e3:.0f} ms")
+    if "error" in box:
+        error = box["error"]
+        if isinstance(error, Exception):
+            raise error
+        raise PluginError(f"{type(error).__name__}: {error}")
+    return box["value"]
+
+
+def performance_of(manager: pluggy.PluginManager, name: str) -> PerformanceInfo:
+    """A plugin's performance info, checked; a plugin that fails to report is unavailable."""
+    try:
+        info = call_within(lambda: call_plugin(manager, name, "get_performance_info"), PERFORMANCE_TIMEOUT_S)
+        missing = [k for k in PERFORMANCE_KEYS if k not in info] if isinstance(info, Mapping) else list(PERFORMANCE_KEYS)
+        if missing:
+            raise PluginError(f"its performance info lacks {', '.join(missing)}")
+        if not isinstance(info["available"], bool):
+            raise PluginError(f"its performance info has available={info['available']!r}, not a bool")
+        for key in ("expected_quality", "latency_p50_ms", "latency_p95_ms"):
+            value = info[key]
+            if value is not None and not (isinstance(value, int | float) and np.isfinite(value)):
+                raise PluginError(f"its performance info has {key}={value!r}, not a finite number or None")
+        return PerformanceInfo(**{k: info[k] for k in PERFORMANCE_KEYS})  # type: ignore[typeddict-item]
+    except Exception as e:
+        return PerformanceInfo(
+            available=False, reason=f"get_performance_info failed: {type(e).__name__}: {e}",
+            expected_quality=None, quality_source=None, latency_p50_ms=None, latency_p95_ms=None,
+            calls=0, failures=0, needs_predictor=False,
+        )
+
+
 def hooks_of(manager: pluggy.PluginManager, plugin: object) -> list[str]:
     """Names of the hooks ``plugin`` implements."""
     return sorted(caller.name for caller in manager.get_hookcallers(plugin) or [])
@@ -139,8 +193,6 @@ def hooks_of(manager: pluggy.PluginManager, plugin: object) -> list[str]:
 
 def describe(plugins: Plugins) -> list[dict[str, Any]]:
     """One row per plugin: name, source, hooks, live performance info (or the load error)."""
-    from svgai.router import performance_of
-
     rows: list[dict[str, Any]] = []
     for name, plugin in plugins.manager.list_name_plugin():
         rows.append(

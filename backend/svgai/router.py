@@ -21,7 +21,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,18 +29,17 @@ import numpy as np
 import pluggy
 
 from svgai.errors import PluginError, RenderError, VectorizeError
-from svgai.hookspecs import PERFORMANCE_KEYS, Constraints, PerformanceInfo, Scores
+from svgai.hookspecs import Constraints, PerformanceInfo, Scores
 from svgai.images import ImageSource, load_image
 from svgai.log import get_logger
 from svgai.methods.objective import rank
 from svgai.methods.scoring import PredictorScorer, build_scorer
 from svgai.params import NAMES, VTracerParams, defaults, validate
-from svgai.plugins import call_plugin, get_plugins, implementers
+from svgai.plugins import call_plugin, call_within, get_plugins, implementers, performance_of
 from svgai.quality import Conversion, convert
 
 log = get_logger("router")
 LAST_LEVEL = "defaults"
-PREPARE_TIMEOUT_S = 10.0
 DEFAULT_CONSTRAINTS = Constraints()
 
 
@@ -124,55 +123,6 @@ class Routed:
             ],
             "fallbacks": [{"method": f.method, "reason": f.reason} for f in self.trail],
         }
-
-
-class TimedOut(Exception):
-    """A plugin call did not return within the time it was given (it is abandoned, not stopped)."""
-
-
-def call_within(fn: Callable[[], Any], timeout_s: float) -> Any:
-    """Run ``fn`` in a daemon thread; return its result, re-raise its error, or raise ``TimedOut``."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as e:  # a plugin's panic is still just a failed plugin
-            box["error"] = e
-
-    worker = threading.Thread(target=run, daemon=True, name="svgai-plugin-call")
-    worker.start()
-    worker.join(max(timeout_s, 0.0))
-    if worker.is_alive():
-        raise TimedOut(f"timed out after {timeout_s * 1e3:.0f} ms")
-    if "error" in box:
-        error = box["error"]
-        if isinstance(error, Exception):
-            raise error
-        raise PluginError(f"{type(error).__name__}: {error}")
-    return box["value"]
-
-
-def performance_of(manager: pluggy.PluginManager, name: str) -> PerformanceInfo:
-    """A plugin's performance info, checked; a plugin that fails to report is unavailable."""
-    try:
-        info = call_within(lambda: call_plugin(manager, name, "get_performance_info"), PREPARE_TIMEOUT_S)
-        missing = [k for k in PERFORMANCE_KEYS if k not in info] if isinstance(info, Mapping) else list(PERFORMANCE_KEYS)
-        if missing:
-            raise PluginError(f"its performance info lacks {', '.join(missing)}")
-        if not isinstance(info["available"], bool):
-            raise PluginError(f"its performance info has available={info['available']!r}, not a bool")
-        for key in ("expected_quality", "latency_p50_ms", "latency_p95_ms"):
-            value = info[key]
-            if value is not None and not (isinstance(value, int | float) and np.isfinite(value)):
-                raise PluginError(f"its performance info has {key}={value!r}, not a finite number or None")
-        return PerformanceInfo(**{k: info[k] for k in PERFORMANCE_KEYS})  # type: ignore[typeddict-item]
-    except Exception as e:
-        return PerformanceInfo(
-            available=False, reason=f"get_performance_info failed: {type(e).__name__}: {e}",
-            expected_quality=None, quality_source=None, latency_p50_ms=None, latency_p95_ms=None,
-            calls=0, failures=0, needs_predictor=False,
-        )
 
 
 def check_proposal(output: Any) -> list[VTracerParams]:

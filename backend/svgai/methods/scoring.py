@@ -41,23 +41,24 @@ class PredictorScorer:
         with self._lock:
             return self._predictors[0][0] if self._predictors else "none"
 
-    def __call__(self, candidates: Sequence[Mapping[str, Any]]) -> Scores:
+    def __call__(self, candidates: Sequence[Mapping[str, Any]], encoded: np.ndarray | None = None) -> Scores:
         while True:
             with self._lock:
                 if not self._predictors:
                     raise ModelUnavailable("every quality predictor failed on this image")
                 name, batch = self._predictors[0]
             try:
-                return self._ask(name, batch, list(candidates))
+                return self._ask(name, batch, list(candidates), encoded)
             except Exception as e:
                 self._report(name, f"prediction failed: {type(e).__name__}: {e}")
                 with self._lock:
                     if self._predictors and self._predictors[0][0] == name:
                         self._predictors.pop(0)
 
-    def _ask(self, name: str, batch: bool, candidates: list[Mapping[str, Any]]) -> Scores:
+    def _ask(self, name: str, batch: bool, candidates: list[Mapping[str, Any]], encoded: np.ndarray | None) -> Scores:
         if batch:
-            scores = call_plugin(self._manager, name, "predict_candidates", image=self._image, candidates=candidates)
+            scores = call_plugin(self._manager, name, "predict_candidates", image=self._image, candidates=candidates,
+                                 encoded=encoded)
             if not isinstance(scores, Scores):
                 raise PluginError(f"returned {type(scores).__name__}, not Scores")
             ssim = np.asarray(scores.ssim, dtype=np.float64).reshape(-1)

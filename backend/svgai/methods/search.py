@@ -17,7 +17,7 @@ from svgai.errors import ModelUnavailable
 from svgai.hookspecs import Constraints, PerformanceInfo, Scorer, hookimpl
 from svgai.methods.base import CallStats, performance, read_metrics
 from svgai.methods.objective import rank
-from svgai.params import CHOICES, NUMBERS, VTracerParams, defaults, sample, validate
+from svgai.params import CHOICES, NUMBERS, VTracerParams, defaults, encode_many, sample, validate
 
 NAME = "search"
 SAMPLES = 1024
@@ -44,8 +44,15 @@ def candidates() -> tuple[VTracerParams, ...]:
     return (defaults(), *neighbours(defaults()), *sample(SAMPLES, method="sobol", seed=0))
 
 
+@functools.cache
+def encoded_candidates() -> np.ndarray:
+    """The pool in the model encoding, computed once per process (it takes tens of milliseconds)."""
+    return encode_many(candidates())
+
+
 @hookimpl
 def get_performance_info() -> PerformanceInfo:
+    encoded_candidates()  # built outside the routing budget
     try:
         metrics: dict[str, Any] | None = read_metrics(NAME)
     except ModelUnavailable:
@@ -59,6 +66,6 @@ def propose_params(constraints: Constraints, scorer: Scorer | None) -> list[Mapp
         if scorer is None:
             raise ModelUnavailable("predictor-guided search needs a quality predictor and none is available")
         pool = candidates()
-        scores = scorer(pool)
+        scores = scorer(pool, encoded_candidates())
         order = rank(scores.ssim, scores.svg_bytes, constraints, float(np.asarray(scores.svg_bytes)[0]))
         return [pool[i] for i in order[:RETURNED]]

@@ -84,9 +84,11 @@ class OptimizedLocalQualityPredictor:
         with self.stats.timed():
             return self.predictor().predict_quality(image_path, params)
 
-    def predict_candidates(self, image: np.ndarray, candidates: Sequence[Mapping[str, Any]]) -> Scores:
+    def predict_candidates(
+        self, image: np.ndarray, candidates: Sequence[Mapping[str, Any]], encoded: np.ndarray | None = None
+    ) -> Scores:
         with self.stats.timed():
-            prediction = self.predictor().predict(image, candidates)
+            prediction = self.predictor().predict(image, candidates if encoded is None else encoded)
             return Scores(ssim=np.asarray(prediction.ssim, dtype=np.float64), svg_bytes=prediction.svg_bytes)
 
 
@@ -104,5 +106,7 @@ def predict_quality(image_path: str, params: Mapping[str, Any]) -> float:
 
 
 @hookimpl
-def predict_candidates(image: np.ndarray, candidates: Sequence[Mapping[str, Any]]) -> Scores:
-    return _instance.predict_candidates(image, candidates)
+def predict_candidates(
+    image: np.ndarray, candidates: Sequence[Mapping[str, Any]], encoded: np.ndarray | None
+) -> Scores:
+    return _instance.predict_candidates(image, candidates, encoded)
