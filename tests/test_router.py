@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svgai.hookspecs import Constraints, PerformanceInfo, hookimpl
+from svgai.hookspecs import Constraints, PerformanceInfo, Scores, hookimpl
 from svgai.params import NAMES, defaults, validate
 from svgai.plugins import new_manager
 from svgai.quality import convert
@@ -170,3 +170,63 @@ def test_quality_feedback_converts_the_next_candidate_when_the_first_misses_the_
     measured = [c["ssim"] for c in routed.report()["conversions"]]
     assert len(measured) == 2 and measured[0] < measured[1]
     assert routed.chosen.params == defaults() and routed.conversion.ssim == max(measured)
+
+
+@dataclass(eq=False)
+class InTestPredictor:
+    """A real predictor plugin with a behaviour under test (batch predictions, constant by design)."""
+
+    behaviour: str
+    expected_quality: float | None
+    answers: list[int] = field(default_factory=list)
+
+    @hookimpl
+    def get_performance_info(self) -> PerformanceInfo:
+        return PerformanceInfo(
+            available=self.behaviour != "unavailable", reason="in-test" if self.behaviour == "unavailable" else None,
+            expected_quality=self.expected_quality, quality_source="in-test", latency_p50_ms=None,
+            latency_p95_ms=None, calls=0, failures=0, needs_predictor=False,
+        )
+
+    @hookimpl
+    def predict_candidates(self, candidates: list[Any]) -> Any:
+        self.answers.append(len(candidates))
+        n = len(candidates)
+        match self.behaviour:
+            case "raise":
+                raise RuntimeError("in-test predictor failure")
+            case "nan":
+                return Scores(ssim=np.full(n, np.nan), svg_bytes=np.ones(n))
+            case "short":
+                return Scores(ssim=np.ones(n - 1), svg_bytes=np.ones(n - 1))
+            case "not_scores":
+                return [0.9] * n
+        return Scores(ssim=np.linspace(0.9, 0.5, n), svg_bytes=np.full(n, 1000.0))  # earlier is better
+
+
+@given(
+    behaviours=st.lists(st.sampled_from(["ok", "unavailable", "raise", "nan", "short", "not_scores"]), max_size=4),
+    qualities=st.lists(st.none() | st.floats(0.0, 1.0), min_size=4, max_size=4),
+)
+def test_predictors_fall_back_one_by_one_and_search_still_answers(
+    behaviours: list[str], qualities: list[float | None], small_logo: np.ndarray
+) -> None:
+    from svgai.methods import search
+
+    manager = new_manager()
+    manager.register(search, name="search")
+    predictors = [InTestPredictor(b, q) for b, q in zip(behaviours, qualities, strict=False)]
+    for i, predictor in enumerate(predictors):
+        manager.register(predictor, name=f"p{i}_{predictor.behaviour}")
+    choice = IntelligentRouter(manager).choose(small_logo, Constraints(budget_ms=2_000.0))
+    best = choice.candidates[0]
+    assert validate(best.params) == best.params
+    available = [p for p in predictors if p.behaviour != "unavailable"]
+    assert all(not p.answers for p in predictors if p.behaviour == "unavailable")
+    if any(p.behaviour == "ok" for p in available):
+        assert best.method == "search" and best.predicted_ssim is not None
+    else:
+        assert best.method == "defaults"
+    reported = {f.method for f in choice.trail}
+    assert all(f"p{i}_{p.behaviour}" in reported for i, p in enumerate(predictors) if p.answers and p.behaviour != "ok")
+    assert all(f"p{i}_{p.behaviour}" in reported for i, p in enumerate(predictors) if p.behaviour == "unavailable")
