@@ -240,4 +240,6 @@ def plugins_command(as_json: bool, probe: str | None) -> None:
         )
         if not info["available"]:
             click.echo(f"{'':<16} unavailable: {info['reason']}")
+        elif info["needs_predictor"]:
+            click.echo(f"{'':<16} needs a quality predictor")
     click.echo("quality: mean real SSIM of a method's choices (Pearson r for a predictor), on validation images")

@@ -33,14 +33,16 @@ ACTIONS: tuple[tuple[str, float], ...] = (
     *((c.name, 0.0) for c in CHOICES),
 )
 """Action i: (parameter, change in unit range); a change of 0 means "next choice" for a category."""
-_OFFSETS: dict[str, int] = {}
-_offset = 0
-for _c in CHOICES:
-    _OFFSETS[_c.name] = _offset
-    _offset += len(_c.choices)
-for _n in NUMBERS:
-    _OFFSETS[_n.name] = _offset
-    _offset += 1
+
+
+def _offsets() -> dict[str, int]:
+    """Where each parameter starts in the encoding (see ``svgai.params.encode``)."""
+    widths = [(c.name, len(c.choices)) for c in CHOICES] + [(n.name, 1) for n in NUMBERS]
+    starts = np.cumsum([0] + [w for _, w in widths[:-1]])
+    return {name: int(start) for (name, _), start in zip(widths, starts, strict=True)}
+
+
+_OFFSETS = _offsets()
 _WIDTHS = {c.name: len(c.choices) for c in CHOICES}
 _stats = CallStats()
 
