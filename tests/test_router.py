@@ -230,3 +230,16 @@ def test_predictors_fall_back_one_by_one_and_search_still_answers(
     reported = {f.method for f in choice.trail}
     assert all(f"p{i}_{p.behaviour}" in reported for i, p in enumerate(predictors) if p.answers and p.behaviour != "ok")
     assert all(f"p{i}_{p.behaviour}" in reported for i, p in enumerate(predictors) if p.behaviour == "unavailable")
+
+
+def test_svgai_convert_routes_by_default_and_reports_what_the_router_did(two_colour_path: Path) -> None:
+    from svgai.conversion import run_conversion
+
+    report = run_conversion(two_colour_path, method="defaults", target_ssim=0.5, budget_ms=50)
+    assert report["method"] == "defaults" and report["params"] == dict(defaults())
+    assert report["svg"].rstrip().endswith("</svg>") and report["svg_bytes"] == len(report["svg"].encode())
+    assert {"predicted_ssim", "predicted_bytes", "timings", "fallbacks", "conversions", "vectorize_ms"} <= set(report)
+    with pytest.raises(Exception, match="either explicit parameters"):
+        run_conversion(two_colour_path, params=["mode=polygon"], method="defaults")
+    with pytest.raises(Exception, match=r"target SSIM 1\.5 is out of range"):
+        run_conversion(two_colour_path, target_ssim=1.5)
