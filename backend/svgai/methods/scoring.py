@@ -17,7 +17,10 @@ import pluggy
 
 from svgai.errors import ModelUnavailable, PluginError
 from svgai.hookspecs import PerformanceInfo, Scores
+from svgai.log import get_logger
 from svgai.plugins import call_plugin, implementers
+
+log = get_logger("router")
 
 Report = Callable[[str, str], None]
 """``report(plugin, reason)``: where the scorer reports a predictor it skipped."""
@@ -92,4 +95,5 @@ def build_scorer(manager: pluggy.PluginManager, infos: Mapping[str, PerformanceI
     if not usable:
         return None
     usable.sort(key=lambda p: (not p[1], infos[p[0]]["expected_quality"] is None, -(infos[p[0]]["expected_quality"] or 0.0)))
+    log.info("predictors_ranked", order=[name for name, _ in usable])
     return PredictorScorer(manager, usable, image, image_path, report)
