@@ -179,7 +179,7 @@ class IntelligentRouter:
             if queue[0].method == LAST_LEVEL and untried and constraints.max_conversions - len(tried) >= 2:
                 # before the last level, the next-ranked method's proposal is the next candidate
                 queue[:0] = self._next_proposal(untried.pop(0), rgb, constraints, choice.scorer,
-                                                constraints.feedback_ms - spent_ms, queue, trail)
+                                                constraints.feedback_ms - spent_ms, [*queue, *(c for c, _ in tried)], trail)
                 continue
             candidate = queue.pop(0)
             try:
@@ -203,8 +203,8 @@ class IntelligentRouter:
         return Routed(choice, chosen, conversion, tried, (time.perf_counter() - started) * 1e3, trail.entries)
 
     def _next_proposal(self, name: str, rgb: np.ndarray, constraints: Constraints, scorer: PredictorScorer | None,
-                       time_left_ms: float, queue: list[Candidate], trail: Trail) -> list[Candidate]:
-        """The first candidate of method ``name`` not already queued, or nothing (failures go to the trail)."""
+                       time_left_ms: float, seen: list[Candidate], trail: Trail) -> list[Candidate]:
+        """The first candidate of method ``name`` not already seen, or nothing (failures go to the trail)."""
         try:
             proposal = check_proposal(call_within(
                 functools.partial(call_plugin, self.manager, name, "propose_params",
@@ -214,7 +214,7 @@ class IntelligentRouter:
         except Exception as e:
             trail.add(name, f"{type(e).__name__}: {e}")
             return []
-        fresh = [p for p in proposal if all(p != c.params for c in queue)]
+        fresh = [p for p in proposal if all(p != c.params for c in seen)]
         log.info("feedback_candidate", method=name, fresh=bool(fresh))
         return [Candidate(fresh[0], name)] if fresh else []
 
