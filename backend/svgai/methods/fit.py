@@ -106,7 +106,12 @@ def fit_feature_mapping(train: Images, val: Images, ridge: float = 1.0) -> dict[
     penalty[0, 0] = 0.0  # the intercept is not shrunk
     coefficients = np.linalg.solve(design.T @ design + penalty, design.T @ train.best)
     val_design = np.hstack([np.ones((len(val.ids), 1)), (val.features - mean) / scale])
+    formulas = {
+        target: f"{column[0]:+.3f} " + " ".join(f"{c:+.3f}*z({f})" for c, f in zip(column[1:], FEATURE_NAMES, strict=True))
+        for target, column in zip(ENCODED_FEATURES, coefficients.T, strict=True)
+    }
     return {
+        "formulas": formulas,
         "features": list(FEATURE_NAMES),
         "encoded": list(ENCODED_FEATURES),
         "mean": mean.tolist(),
