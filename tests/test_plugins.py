@@ -8,11 +8,13 @@ import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from structlog.testing import capture_logs
 
 from svgai.hookspecs import PERFORMANCE_KEYS
+from svgai.images import load_image
 from svgai.plugins import DEFAULT_PLUGINS, load_plugins, plugins_command
 from svgai.router import IntelligentRouter, performance_of
 
@@ -129,3 +131,31 @@ def test_tracing_logs_every_hook_call(monkeypatch: pytest.MonkeyPatch, two_colou
         IntelligentRouter(load_plugins().manager).choose(two_colour_path, method="defaults")
     traced = " ".join(e["call"] for e in logs if e["event"] == "hook_trace")
     assert "propose_params" in traced and "get_performance_info" in traced
+
+
+def test_the_quality_plugin_reports_the_validated_model_and_predicts(two_colour_path: Path) -> None:
+    from svgai.errors import ModelUnavailable
+
+    plugins = load_plugins()
+    assert plugins.sources["quality"].startswith("svgai-quality")  # registered by its entry point
+    info = performance_of(plugins.manager, "quality")
+    try:
+        from svgai_quality.predictor import LocalQualityPredictor
+
+        predictor = LocalQualityPredictor()
+    except ModelUnavailable as e:
+        assert not info["available"] and str(e) == info["reason"]
+        return
+    assert info["available"]
+    pearson = ((predictor.manifest.get("validation") or {}).get("accuracy") or {}).get(predictor.variant, {}).get("pearson")
+    assert info["expected_quality"] == pearson
+    from svgai.params import defaults, sample
+    from svgai.plugins import call_plugin
+
+    predicted = call_plugin(plugins.manager, "quality", "predict_quality", image_path=str(two_colour_path), params=defaults())
+    assert 0.0 <= predicted <= 1.0
+    scores = call_plugin(plugins.manager, "quality", "predict_candidates", image=load_image(two_colour_path),
+                         candidates=sample(32, seed=1), encoded=None)
+    assert scores.ssim.shape == scores.svg_bytes.shape == (32,) and np.all(scores.svg_bytes > 0)
+    after = performance_of(plugins.manager, "quality")
+    assert after["calls"] >= info["calls"] + 2 and after["latency_p50_ms"] is not None
