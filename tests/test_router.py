@@ -243,3 +243,17 @@ def test_svgai_convert_routes_by_default_and_reports_what_the_router_did(two_col
         run_conversion(two_colour_path, params=["mode=polygon"], method="defaults")
     with pytest.raises(Exception, match=r"target SSIM 1\.5 is out of range"):
         run_conversion(two_colour_path, target_ssim=1.5)
+
+
+def test_routing_never_imports_torch_or_scikit_learn(two_colour_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from svgai.router import IntelligentRouter; "
+        f"IntelligentRouter().route({str(two_colour_path)!r}); "
+        "print(sorted(m for m in ('torch', 'sklearn', 'stable_baselines3', 'gymnasium') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
