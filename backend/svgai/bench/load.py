@@ -8,6 +8,7 @@ fallbacks and the process's RSS — which must stay flat.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -137,6 +138,7 @@ def summarise(recorder: Recorder, duration_s: float, threads: int, interval_s: f
     if unavailable:
         totals["predict_quality"]["unavailable"] = unavailable
     return {
+        "load_average_end": os.getloadavg()[0],
         "duration_s": duration_s,
         "threads": threads,
         "calls": len(recorder.records),
@@ -160,7 +162,8 @@ def load_markdown(result: dict[str, Any], command: str, origin: str) -> str:
     lines = [
         f"`{command}` — {result['threads']} threads, {result['duration_s']:g} s over images from {origin}: "
         f"{result['calls']:,} calls ({result['calls_per_s']:.0f}/s), **{result['errors']} errors**, RSS "
-        f"{result['rss_start_mb']:.0f} → {result['rss_end_mb']:.0f} MB ({result['rss_growth_mb']:+.1f} MB).",
+        f"{result['rss_start_mb']:.0f} → {result['rss_end_mb']:.0f} MB ({result['rss_growth_mb']:+.1f} MB); "
+        f"1-minute load average at the end {result['load_average_end']:.1f}.",
         "",
     ]
     if unavailable:

@@ -74,7 +74,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"`{report['command']}` — {cpu['model']}, {cpu['usable_cpus']} usable CPUs ({simd}); "
         f"onnxruntime {ort.get('version', 'not installed')}; {report['settings']['images']} images from "
         f"{report['images']['origin']} ({', '.join(report['images']['sizes'])}), "
-        f"{report['settings']['repeats']} repeats; run took {report['elapsed_s']:.0f} s.",
+        f"{report['settings']['repeats']} repeats; run took {report['elapsed_s']:.0f} s; 1-minute load average "
+        f"{report['load_average_start']:.1f} at start, {report['load_average_end']:.1f} at end (other work on the machine).",
         "",
     ]
     if "unavailable" in report["model"]:

@@ -89,6 +89,7 @@ def run_bench(
         "images": {"origin": corpus.origin, "names": [f"{i.source}/{i.name}" for i in corpus.images],
                    "sizes": sorted({f"{i.rgb.shape[1]}x{i.rgb.shape[0]}" for i in corpus.images})},
     }
+    report["load_average_start"] = os.getloadavg()[0]  # other work on the machine skews every figure
     steps = tqdm(total=8, desc="svgai bench", unit="part", disable=None)
     report["real_loop"] = real_loop(corpus.images, candidates, repeats)
     steps.update()
@@ -99,8 +100,7 @@ def run_bench(
         log.warning("model_unavailable", reason=str(e))
         report["model"] = {"unavailable": str(e)}
         steps.close()
-        report["elapsed_s"] = time.perf_counter() - started
-        return report
+        return _finish(report, started)
     validation = manifest.get("validation") or {}
     report["model"] = {"dir": str(folder), "version": manifest.get("version"),
                        "accuracy": {k: (validation.get("figures") or {}).get(k) for k in ("pearson", "mae")},
@@ -124,5 +124,10 @@ def run_bench(
         report["speed_up"] = speed_up(report["real_loop"], report["predictor"])
     steps.update()
     steps.close()
+    return _finish(report, started)
+
+
+def _finish(report: dict[str, Any], started: float) -> dict[str, Any]:
+    report["load_average_end"] = os.getloadavg()[0]
     report["elapsed_s"] = time.perf_counter() - started
     return report
