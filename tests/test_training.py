@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from svgai.images import encode_png, load_image
 from svgai.params import NAMES, sample
@@ -67,3 +68,129 @@ def build_tiny_dataset(path: Path) -> Path:
     card = {"name": "tiny-test", "images": len(images), "rows": len(labels), "parameters": list(NAMES)}
     (path / "card.json").write_text(json.dumps(card))
     return path
+
+
+_BUILT: dict[str, Path] = {}
+
+
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Dataset → trained teacher and student → exported models folder; built once per test session."""
+    if not _BUILT:
+        from svgai.training.export import export
+        from svgai.training.train import TrainConfig, train
+
+        root = tmp_path_factory.mktemp("quality-model")
+        dataset = build_tiny_dataset(root / "dataset")
+        config = TrainConfig(
+            dataset=str(dataset),
+            out=str(root / "train"),
+            teacher_epochs=3,
+            student_epochs=3,
+            batch_images=3,
+            patience=2,
+        )
+        train(config)
+        export(root / "train", root / "models", command="pytest")
+        _BUILT.update(root=root, dataset=dataset, train=root / "train", models=root / "models")
+    return _BUILT
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return tiny_model(tmp_path_factory)
+
+
+def test_loader_keeps_only_ok_rows_and_splits_by_image(tmp_path: Path) -> None:
+    from svgai.training.data import load_splits
+
+    dataset = build_tiny_dataset(tmp_path / "d")
+    labels = pq.read_table(dataset / "labels.parquet").to_pylist()
+    labels[0]["status"] = "timeout"
+    pq.write_table(pa.Table.from_pylist(labels), dataset / "labels.parquet")
+    splits = load_splits(dataset)
+    assert [len(splits[s]) for s in ("train", "val", "test")] == [6, 2, 2]
+    assert sum(s.rows for s in splits.values()) == len(labels) - 1
+    assert not set(splits["train"].image_ids) & set(splits["test"].image_ids)
+    assert splits["train"].pixels.shape[1:] == (128, 128, 3)
+
+
+def test_training_keeps_the_best_validation_checkpoint(built: dict[str, Path]) -> None:
+    summary = json.loads((built["train"] / "training.json").read_text())
+    for name in ("teacher", "student"):
+        history = summary[name]["history"]
+        best = min(history, key=lambda h: h["val_loss"])
+        assert summary[name]["best_epoch"] == best["epoch"]
+        assert summary[name]["best_val_loss"] == pytest.approx(best["val_loss"])
+    assert summary["rows"]["train"] == 6 * SETS_PER_IMAGE
+
+
+def test_training_is_deterministic_for_a_seed(built: dict[str, Path], tmp_path: Path) -> None:
+    from safetensors.torch import load_file
+
+    from svgai.training.train import TrainConfig, train
+
+    config = TrainConfig(
+        dataset=str(built["dataset"]),
+        out=str(tmp_path),
+        teacher_epochs=3,
+        student_epochs=3,
+        batch_images=3,
+        patience=2,
+    )
+    train(config)
+    again, first = (
+        load_file(str(tmp_path / "student.safetensors")),
+        load_file(str(built["train"] / "student.safetensors")),
+    )
+    assert again.keys() == first.keys()
+    assert all(bool((again[k] == first[k]).all()) for k in first)
+
+
+def test_export_writes_every_artifact_with_onnx_matching_torch(built: dict[str, Path]) -> None:
+    import torch
+
+    from svgai.training.export import load_checkpoint, sha256_of
+    from svgai.training.models import example_inputs
+
+    manifest = json.loads((built["models"] / "config.json").read_text())
+    for name, record in manifest["artifacts"].items():
+        assert sha256_of(built["models"] / name) == record["sha256"]
+    for variant in ("distilled", "pruned"):
+        assert all(v < 1e-4 for v in manifest["export"]["parity"][variant].values()), manifest["export"][
+            "parity"
+        ]
+    assert manifest["export"]["pruning"]["sparsity"] == pytest.approx(0.3, abs=0.01)
+    assert (
+        manifest["artifacts"]["student.encoder.int8.onnx"]["bytes"]
+        < manifest["artifacts"]["student.encoder.onnx"]["bytes"] / 2
+    )
+    student = load_checkpoint(built["models"] / "student.safetensors")
+    scripted = torch.jit.load(str(built["models"] / "student.torchscript.pt"))
+    inputs = example_inputs(5)
+    with torch.no_grad():
+        expected, got = student(*inputs), scripted(*inputs)
+    assert torch.allclose(expected[0], got[0], atol=1e-5) and torch.allclose(expected[1], got[1], atol=1e-4)
+    quantized = torch.jit.load(str(built["models"] / "student.int8.torchscript.pt"))
+    with torch.no_grad():
+        assert torch.all((quantized(*inputs)[0] >= 0) & (quantized(*inputs)[0] <= 1))
+
+
+def test_validate_measures_and_records_into_the_manifest(built: dict[str, Path], tmp_path: Path) -> None:
+    import shutil
+
+    from svgai.training.validate import validate
+
+    models = tmp_path / "models"
+    shutil.copytree(built["models"], models)
+    report = validate(models, built["dataset"], built["train"], repeats=5, command="pytest")
+    manifest = json.loads((models / "config.json").read_text())
+    assert manifest["validation"]["figures"] == report["figures"]
+    assert set(report["accuracy"]) == {"teacher", "student_torch", "distilled", "quantized", "pruned"}
+    test_rows = 2 * SETS_PER_IMAGE
+    assert all(a["rows"] == test_rows for a in report["accuracy"].values())
+    assert report["accuracy"]["distilled"]["mae"] == pytest.approx(
+        report["accuracy"]["student_torch"]["mae"], abs=1e-4
+    )
+    assert report["memory"]["torch_imported"] is False
+    assert report["memory"]["peak_rss_mb"] > 0
+    assert report["latency"]["distilled"]["predict_batch1024_encoded"]["calls"] == 5
