@@ -15,6 +15,7 @@ import onnxruntime as ort
 
 from svgai.bench.corpus import BenchImage
 from svgai.bench.timing import Figure, measure
+from svgai.images import load_image
 from svgai.params import encode_many, sample
 from svgai_quality.features import prepare
 from svgai_quality.predictor import LocalQualityPredictor, read_manifest, verified_bytes
@@ -69,10 +70,13 @@ class Bench:
 def predictor_figures(bench: Bench) -> dict[str, Any]:
     """The default predictor: new vs cached image, batches, parameter dicts vs encoded arrays."""
     cached = bench.predictor()
+    count = 3 * len(bench.images)
     return {
         "variant": cached.variant,
         "load": bench.load(),
         "new_image": bench.new_image(bench.predictor(cache_size=0)),
+        "new_image_decode": measure(lambda i: load_image(bench.image(i)), count, bench.repeats),
+        "new_image_features": measure(lambda i: prepare(bench.images[i % len(bench.images)].rgb), count, bench.repeats),
         "cached_image": bench.cached(cached),
         "batch": {str(b): bench.batch(cached, b, count={1: 200, 64: 100, 1024: 30}[b]) for b in BATCHES},
         "batch_1024_as_dicts": measure(

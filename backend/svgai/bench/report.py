@@ -94,7 +94,9 @@ def markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
         _figure_row("real loop, per candidate (VTracer + resvg + SSIM)", loop["per_candidate"],
                     f"mean SSIM {loop['mean_ssim']:.3f} over {loop['conversions']} conversions"),
-        _figure_row("predict_quality, new image", predictor.get("new_image"), "decode + encoder + head"),
+        _figure_row("predict_quality, new image", predictor.get("new_image"), "decode + features + encoder + head"),
+        _figure_row("… of which: PNG decode (load_image)", predictor.get("new_image_decode"), "256×256 file"),
+        _figure_row("… of which: resize + hand-made features (prepare)", predictor.get("new_image_features"), ""),
         _figure_row("predict_quality, cached image", predictor.get("cached_image"), "embedding cached"),
     ]
     for size, fig in (predictor.get("batch") or {}).items():
