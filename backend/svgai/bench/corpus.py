@@ -39,34 +39,39 @@ class Corpus:
     """Human-readable: which dataset split or folder the images came from."""
 
 
-def _test_split(folder: Path) -> list[dict[str, Any]]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pq.read_table(folder / "images.parquet", columns=["image_id", "source", "name", "split", "png"])
-    rows = sorted((r for r in table.to_pylist() if r["split"] == "test"), key=lambda r: r["image_id"])
-    del table
-    # Decompressing the column leaves hundreds of MB in Arrow's pool: give it back, or every RSS
-    # figure measured in this process afterwards would carry it.
-    pa.default_memory_pool().release_unused()
-    return rows
-
-
-def _from_dataset(folder: Path, count: int, out: Path) -> list[BenchImage]:
-    rows = _test_split(folder)
+def _balanced(rows: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    """Up to ``count`` rows taken in turn from each icon set, each set in image-id order."""
     by_source: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: r["image_id"]):
         by_source.setdefault(str(row["source"]), []).append(row)
     picked: list[dict[str, Any]] = []
     while len(picked) < count and any(by_source.values()):
         for queue in by_source.values():
             if queue and len(picked) < count:
                 picked.append(queue.pop(0))
+    return picked
+
+
+def _from_dataset(folder: Path, count: int, out: Path) -> list[BenchImage]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = folder / "images.parquet"
+    index = pq.read_table(path, columns=["image_id", "source", "name", "split"]).to_pylist()
+    picked = _balanced([r for r in index if r["split"] == "test"], count)
+    if not picked:
+        return []
+    table = pq.read_table(path, columns=["image_id", "png"], filters=[("image_id", "in", [r["image_id"] for r in picked])])
+    pngs = dict(zip(table.column("image_id").to_pylist(), table.column("png").to_pylist(), strict=True))
+    del table
+    # Decompressing the column leaves hundreds of MB in Arrow's pool: give it back, or every RSS
+    # figure measured in this process afterwards would carry it.
+    pa.default_memory_pool().release_unused()
     images = []
     for row in picked:
-        path = out / f"{row['image_id']}.png"
-        path.write_bytes(bytes(row["png"]))
-        images.append(BenchImage(str(row["name"]), str(row["source"]), path, load_image(path)))
+        file = out / f"{row['image_id']}.png"
+        file.write_bytes(pngs[row["image_id"]])
+        images.append(BenchImage(str(row["name"]), str(row["source"]), file, load_image(file)))
     return images
 
 
