@@ -101,12 +101,15 @@ def eval_group() -> None:
               help="The router's choosing budget.")
 @click.option("--max-bytes-ratio", type=float, default=DEFAULT_CONSTRAINTS.max_bytes_ratio, show_default=True,
               help="The router's size preference (per image, relative to the defaults' SVG).")
+@click.option("--max-conversions", type=int, default=DEFAULT_CONSTRAINTS.max_conversions, show_default=True,
+              help="Real conversions the router may run for quality feedback.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the full report as JSON.")
 def routing(dataset: Path, limit: int, random_count: int, budget_ms: float, max_bytes_ratio: float,
-            out: Path | None) -> None:
+            max_conversions: int, out: Path | None) -> None:
     """Router vs defaults vs best of N random conversions on DATASET's test split."""
     router = IntelligentRouter()
-    constraints = replace(DEFAULT_CONSTRAINTS, budget_ms=budget_ms, max_bytes_ratio=max_bytes_ratio)
+    constraints = replace(DEFAULT_CONSTRAINTS, budget_ms=budget_ms, max_bytes_ratio=max_bytes_ratio,
+                          max_conversions=max_conversions)
     rows = []
     for i, (image_id, png) in enumerate(tqdm(evaluation_images(dataset, limit), desc="eval routing", unit="image")):
         rgb = load_image(png)
