@@ -80,7 +80,7 @@ def build_command(
     rate = card["throughput"]["labels_per_s"]
     click.echo(
         f"{out}: {card['images']} images, {card['labels']} labels "
-        f"(status { {k: v for k, v in card['status'].items() if v} }); this run {card['throughput']['labels_this_run']} labels"
+        f"(status { {k: v for k, v in card['status'].items() if v} }); last run labelled {card['throughput']['labels_this_run']}"
         + (f" at {rate:.1f} labels/s" if rate else "")
         + f"; card: {out / 'card.json'}"
     )
