@@ -87,6 +87,7 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             teacher_epochs=3,
             student_epochs=3,
             batch_images=3,
+            threads=1,
             patience=2,
         )
         train(config)
@@ -135,6 +136,7 @@ def test_training_is_deterministic_for_a_seed(built: dict[str, Path], tmp_path: 
         teacher_epochs=3,
         student_epochs=3,
         batch_images=3,
+        threads=1,
         patience=2,
     )
     train(config)

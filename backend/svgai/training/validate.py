@@ -9,6 +9,7 @@ into ``models/config.json`` with the command and dataset card that produced them
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -43,7 +44,7 @@ TARGETS = {
     "predict_cached_p50_ms": ("<=", 0.1),
     "predict_1024_encoded_p50_ms": ("<=", 5.0),
     "process_peak_rss_mb": ("<=", 150.0),
-    "student_onnx_mb": ("<=", 5.0),
+    "student_onnx_all_variants_mb": ("<=", 5.0),
 }
 RSS_PROBE = """
 import json, re, sys
@@ -200,6 +201,7 @@ def validate(
         }
         for name, (ssim, log_bytes) in models.items()
     }
+    load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as folder:
         timings = {name: latency(p, test, Path(folder), repeats) for name, p in predictors.items()}
         memory = process_memory(model_dir, Path(folder) / "0.png")
@@ -208,6 +210,7 @@ def validate(
         name: sum(manifest["artifacts"][f]["bytes"] for f in files.values())
         for name, files in manifest["variants"].items()
     }
+    sizes["onnx_variants"] = sum(sizes[name] for name in manifest["variants"])
     report: dict[str, Any] = {
         "command": command,
         "dataset": read_card(dataset),
@@ -218,6 +221,7 @@ def validate(
         "memory": memory,
         "sizes_bytes": sizes | {"all_artifacts": sum(a["bytes"] for a in manifest["artifacts"].values())},
         "environment": environment(),
+        "load_average_1_5_15": {"before_timing": load_before, "after_timing": os.getloadavg()},
     }
     best = scores[default]
     report["figures"] = {
@@ -230,7 +234,7 @@ def validate(
         "predict_cached_p50_ms": timings[default]["predict_quality_cached_image"]["p50_ms"],
         "predict_1024_encoded_p50_ms": timings[default]["predict_batch1024_encoded"]["p50_ms"],
         "process_peak_rss_mb": memory["peak_rss_mb"],
-        "student_onnx_mb": sizes[default] / 1e6,
+        "student_onnx_all_variants_mb": sizes["onnx_variants"] / 1e6,
     }
     report["targets"] = targets(report)
     manifest["validation"] = report

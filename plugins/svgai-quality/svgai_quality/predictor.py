@@ -143,7 +143,9 @@ class LocalQualityPredictor:
     """Predict VTracer's SSIM and SVG size for an image and parameter sets, without converting.
 
     ``variant`` picks one of the manifest's variants ("distilled", "quantized", "pruned"); by default
-    the first available in the manifest's preference order. Safe to call from many threads.
+    the first available in the manifest's preference order. ``cache_size`` bounds the embedding
+    LRU; ``intra_op_threads`` sets ONNX Runtime's threads (default: its own choice for the encoder,
+    one for the head). Safe to call from many threads.
     """
 
     def __init__(
@@ -167,8 +169,9 @@ class LocalQualityPredictor:
             files["encoder"],
             intra_op_threads,
         )
+        # The head is a few small matrix products: one thread beats a pool's hand-offs, even at 1024 rows.
         self._head = _session(
-            verified_bytes(self.model_dir, files["head"], self.manifest), files["head"], intra_op_threads
+            verified_bytes(self.model_dir, files["head"], self.manifest), files["head"], intra_op_threads or 1
         )
         _check_inputs(
             self._encoder,
