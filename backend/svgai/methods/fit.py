@@ -159,6 +159,8 @@ def validate_method(name: str, val: Images) -> dict[str, Any]:
     for rgb in tqdm(val.rgb, desc=f"validate {name}", unit="image"):
         choice = router.choose(rgb, VALIDATION_CONSTRAINTS, method=name)
         first = choice.candidates[0]
+        if first.method != name and not ssim:  # not even the first image: the method cannot run
+            raise SvgaiError(f"{name} could not run, so it cannot be validated: {'; '.join(f.reason for f in choice.trail)}")
         fell_back += first.method != name
         chosen, base = convert(rgb, first.params), convert(rgb)
         ssim.append(chosen.ssim)
