@@ -227,8 +227,10 @@ def fit_command(dataset: Path, only: tuple[str, ...], train_images: int | None, 
         "search": lambda: {},
     }
     for name in wanted:
-        artifact = {"method": name, **common, **steps[name]()}
-        write_metrics(name, artifact)
+        fitted = steps[name]()
+        artifact = {"method": name, **common, **fitted}
+        if fitted:  # the run-time method loads what was fitted before it can be validated
+            write_metrics(name, artifact)
         artifact["validation"] = validate_method(name, val)
         path = write_metrics(name, artifact | {"fitted_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         log.info("method_fitted", method=name, validation=artifact["validation"])
