@@ -155,7 +155,12 @@ def validate_method(name: str, val: Images) -> dict[str, Any]:
     from svgai.router import IntelligentRouter
 
     router = IntelligentRouter()
-    ssim, size, base_ssim, base_size, choose_ms, fell_back = [], [], [], [], [], 0
+    ssim: list[float] = []
+    size: list[int] = []
+    base_ssim: list[float] = []
+    base_size: list[int] = []
+    choose_ms: list[float] = []
+    fell_back = 0
     for rgb in tqdm(val.rgb, desc=f"validate {name}", unit="image"):
         choice = router.choose(rgb, VALIDATION_CONSTRAINTS, method=name)
         first = choice.candidates[0]
