@@ -264,9 +264,11 @@ class LocalQualityPredictor:
         embedding = self.embed(image)
         if encoded.shape[0] == 0:
             return Prediction(np.zeros(0, np.float32), np.zeros(0, np.float64))
-        repeated = np.ascontiguousarray(np.broadcast_to(embedding, (encoded.shape[0], embedding.shape[0])))
+        rows = encoded.shape[0]
+        # One row (the common single query) needs no copy of the embedding.
+        repeated = embedding[None] if rows == 1 else np.tile(embedding, (rows, 1))
         ssim, log_bytes = self._head.run(None, {"embedding": repeated, "params": encoded})
-        return Prediction(np.clip(ssim, 0.0, 1.0), np.exp(log_bytes.astype(np.float64)))
+        return Prediction(np.clip(ssim, 0.0, 1.0), np.exp(log_bytes, dtype=np.float64))
 
     def predict_quality(self, image_path: ImageSource, params: Mapping[str, Any]) -> float:
         """Predicted SSIM of converting ``image_path`` with ``params`` (the seed's interface)."""
