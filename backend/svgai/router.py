@@ -21,7 +21,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -169,19 +169,12 @@ class IntelligentRouter:
         trail.entries = list(choice.trail)
         started = time.perf_counter()
         tried: list[tuple[Candidate, Conversion]] = []
-        queue, untried = list(choice.candidates), list(choice.untried)
-        while queue:
+        for candidate in self._feedback_plan(choice, rgb, constraints, trail):
             spent_ms = (time.perf_counter() - started) * 1e3
             if tried and (len(tried) >= constraints.max_conversions or spent_ms >= constraints.feedback_ms):
                 break
             if tried and constraints.target_ssim is not None and max(c.ssim for _, c in tried) >= constraints.target_ssim:
                 break
-            if queue[0].method == LAST_LEVEL and untried and constraints.max_conversions - len(tried) >= 2:
-                # before the last level, the next-ranked method's proposal is the next candidate
-                queue[:0] = self._next_proposal(untried.pop(0), rgb, constraints, choice.scorer,
-                                                constraints.feedback_ms - spent_ms, [*queue, *(c for c, _ in tried)], trail)
-                continue
-            candidate = queue.pop(0)
             try:
                 conversion = convert(rgb, candidate.params, timeout_s=timeout_s)
             except (VectorizeError, RenderError) as e:
@@ -202,21 +195,49 @@ class IntelligentRouter:
                  conversions=len(tried))
         return Routed(choice, chosen, conversion, tried, (time.perf_counter() - started) * 1e3, trail.entries)
 
-    def _next_proposal(self, name: str, rgb: np.ndarray, constraints: Constraints, scorer: PredictorScorer | None,
-                       time_left_ms: float, seen: list[Candidate], trail: Trail) -> list[Candidate]:
-        """The first candidate of method ``name`` not already seen, or nothing (failures go to the trail)."""
+    def _feedback_plan(self, choice: Choice, rgb: np.ndarray, constraints: Constraints, trail: Trail) -> Iterator[Candidate]:
+        """Candidates to convert, in order: the choice's best; the best of each next-ranked method (asked
+        lazily, so only as many as conversions allow); VTracer's defaults; then the choice's other candidates."""
+        own = [c for c in choice.candidates if c.params != defaults()]
+        last = next(c for c in choice.candidates if c.params == defaults()) if len(own) < len(choice.candidates) else None
+        seen = [c.params for c in choice.candidates]
+        yield from own[:1]
+        slots = constraints.max_conversions - 1 - len(own[:1])  # one conversion stays for the defaults
+        for name in choice.untried:
+            if slots <= 0:
+                break
+            extra = self._first_fresh(name, rgb, constraints, choice.scorer, seen, trail)
+            if extra is not None:
+                seen.append(extra.params)
+                slots -= 1
+                yield extra
+        yield last if last is not None else Candidate(defaults(), LAST_LEVEL)
+        yield from own[1:]
+
+    def _first_fresh(self, name: str, rgb: np.ndarray, constraints: Constraints, scorer: PredictorScorer | None,
+                     seen: list[VTracerParams], trail: Trail) -> Candidate | None:
+        """Method ``name``'s best candidate not seen yet, with its prediction; failures go to the trail."""
         try:
             proposal = check_proposal(call_within(
                 functools.partial(call_plugin, self.manager, name, "propose_params",
                                   image=rgb, constraints=constraints, scorer=scorer),
-                time_left_ms / 1e3,
+                constraints.feedback_ms / 1e3,
             ))
         except Exception as e:
             trail.add(name, f"{type(e).__name__}: {e}")
-            return []
-        fresh = [p for p in proposal if all(p != c.params for c in seen)]
-        log.info("feedback_candidate", method=name, fresh=bool(fresh))
-        return [Candidate(fresh[0], name)] if fresh else []
+            return None
+        fresh = next((p for p in proposal if p not in seen), None)
+        log.info("feedback_candidate", method=name, fresh=fresh is not None)
+        if fresh is None:
+            return None
+        try:
+            scores = scorer([fresh]) if scorer is not None else None
+        except Exception as e:
+            trail.add(scorer.name if scorer else name, f"prediction failed: {type(e).__name__}: {e}")
+            scores = None
+        if scores is None:
+            return Candidate(fresh, name)
+        return Candidate(fresh, name, float(scores.ssim[0]), float(scores.svg_bytes[0]) if np.isfinite(scores.svg_bytes[0]) else None)
 
     def _choose(self, rgb: np.ndarray, image_path: str | None, constraints: Constraints, method: str | None) -> Choice:
         started = time.perf_counter()
