@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,22 +30,36 @@ ROUTER_EVERY = 4
 MAX_ERROR_MESSAGES = 5
 
 
-@dataclass
-class Record:
-    at_s: float
-    kind: str
-    ms: float
-    ok: bool
-    fallbacks: int = 0
+KINDS = ("predict_quality", "router", "error")
+
+
+class Calls:
+    """One worker's calls as compact columns: a few bytes per call, so that the harness itself does
+    not make the process grow while it watches the RSS."""
+
+    def __init__(self) -> None:
+        self.at_s = array("d")
+        self.ms = array("d")
+        self.kind = array("b")
+        self.fallbacks = array("i")
+
+    def add(self, at_s: float, kind: str, ms: float, fallbacks: int) -> None:
+        self.at_s.append(at_s)
+        self.ms.append(ms)
+        self.kind.append(KINDS.index(kind))
+        self.fallbacks.append(fallbacks)
 
 
 @dataclass
 class Recorder:
-    """Every call's record, and the RSS sampled once per interval (appended from many threads)."""
+    """Each worker's calls, the RSS sampled once per interval, and the first errors."""
 
-    records: list[Record] = field(default_factory=list)
+    workers: list[Calls]
     rss: list[tuple[float, float]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+    def column(self, name: str) -> np.ndarray:
+        return np.concatenate([np.frombuffer(getattr(w, name), dtype=getattr(w, name).typecode) for w in self.workers])
 
 
 def _calls(images: list[BenchImage], predictor: LocalQualityPredictor | None,
@@ -67,35 +82,41 @@ def _calls(images: list[BenchImage], predictor: LocalQualityPredictor | None,
 
 
 def _worker(index: int, started: float, stop: float, call: Callable[[int, np.random.Generator], tuple[str, int]],
-            recorder: Recorder) -> None:
+            calls: Calls, errors: list[str]) -> None:
     rng = np.random.default_rng(index)
     i = 0
     while time.monotonic() < stop:
         begin = time.perf_counter()
         try:
             kind, fallbacks = call(i, rng)
-            ok = True
         except Exception as e:
-            kind, fallbacks, ok = "error", 0, False
-            recorder.errors.append(f"{type(e).__name__}: {e}")
-        recorder.records.append(Record(time.monotonic() - started, kind, (time.perf_counter() - begin) * 1e3, ok, fallbacks))
+            kind, fallbacks = "error", 0
+            if len(errors) < MAX_ERROR_MESSAGES:
+                errors.append(f"{type(e).__name__}: {e}")
+        calls.add(time.monotonic() - started, kind, (time.perf_counter() - begin) * 1e3, fallbacks)
         i += 1
 
 
+def _percentiles(times: np.ndarray) -> dict[str, Any]:
+    return {"calls": int(times.size), "p50_ms": percentile(times.tolist(), 50), "p99_ms": percentile(times.tolist(), 99)}
+
+
 def _intervals(recorder: Recorder, interval_s: float, duration_s: float) -> list[dict[str, Any]]:
+    at_s, ms, kind, fallbacks = (recorder.column(c) for c in ("at_s", "ms", "kind", "fallbacks"))
     rows = []
     count = max(1, int(np.ceil(duration_s / interval_s)))
     for k in range(count):
         low, high = k * interval_s, min((k + 1) * interval_s, duration_s)
-        inside = [r for r in recorder.records if low <= r.at_s < high or (k == count - 1 and r.at_s >= high)]
-        row: dict[str, Any] = {"start_s": low, "end_s": high, "calls_per_s": len(inside) / max(high - low, 1e-9),
-                               "errors": sum(not r.ok for r in inside)}
-        for kind in ("predict_quality", "router"):
-            times = [r.ms for r in inside if r.kind == kind]
-            row[kind] = {"calls": len(times), "p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99)}
-        row["router"]["fallbacks"] = sum(r.fallbacks for r in inside if r.kind == "router")
-        row["rss_mb"] = next((mb for at, mb in recorder.rss if at >= high - 1e-6), recorder.rss[-1][1] if recorder.rss else None)
-        rows.append(row)
+        inside = (at_s >= low) & ((at_s < high) | (k == count - 1))
+        routed = inside & (kind == KINDS.index("router"))
+        rows.append({
+            "start_s": low, "end_s": high,
+            "calls_per_s": int(inside.sum()) / max(high - low, 1e-9),
+            "errors": int((inside & (kind == KINDS.index("error"))).sum()),
+            "predict_quality": _percentiles(ms[inside & (kind == KINDS.index("predict_quality"))]),
+            "router": _percentiles(ms[routed]) | {"fallbacks": int(fallbacks[routed].sum())},
+            "rss_mb": next((mb for at, mb in recorder.rss if at >= high - 1e-6), recorder.rss[-1][1] if recorder.rss else None),
+        })
     return rows
 
 
@@ -112,11 +133,12 @@ def run_load(images: list[BenchImage], *, duration_s: float, threads: int, inter
     warm_rng = np.random.default_rng(0)
     for i in range(2 * ROUTER_EVERY * len(images)):  # every image embedded and routed once before timing
         call(i, warm_rng)
-    recorder = Recorder()
+    recorder = Recorder([Calls() for _ in range(threads)])
     started = time.monotonic()
     stop = started + duration_s
     recorder.rss.append((0.0, rss_mb()))
-    workers = [threading.Thread(target=_worker, args=(k, started, stop, call, recorder), daemon=True) for k in range(threads)]
+    workers = [threading.Thread(target=_worker, args=(k, started, stop, call, recorder.workers[k], recorder.errors),
+                                daemon=True) for k in range(threads)]
     for worker in workers:
         worker.start()
     while (now := time.monotonic()) < stop:
@@ -130,20 +152,20 @@ def run_load(images: list[BenchImage], *, duration_s: float, threads: int, inter
 
 def summarise(recorder: Recorder, duration_s: float, threads: int, interval_s: float,
               unavailable: str | None) -> dict[str, Any]:
+    ms, kind = recorder.column("ms"), recorder.column("kind")
     totals: dict[str, Any] = {}
-    for kind in ("predict_quality", "router"):
-        times = [r.ms for r in recorder.records if r.kind == kind]
-        totals[kind] = {"calls": len(times), "calls_per_s": len(times) / duration_s,
-                        "p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99)}
+    for name in ("predict_quality", "router"):
+        times = ms[kind == KINDS.index(name)]
+        totals[name] = _percentiles(times) | {"calls_per_s": times.size / duration_s}
     if unavailable:
         totals["predict_quality"]["unavailable"] = unavailable
     return {
         "load_average_end": os.getloadavg()[0],
         "duration_s": duration_s,
         "threads": threads,
-        "calls": len(recorder.records),
-        "calls_per_s": len(recorder.records) / duration_s,
-        "errors": sum(not r.ok for r in recorder.records),
+        "calls": int(ms.size),
+        "calls_per_s": ms.size / duration_s,
+        "errors": int((kind == KINDS.index("error")).sum()),
         "error_messages": recorder.errors[:MAX_ERROR_MESSAGES],
         "totals": totals,
         "rss_start_mb": recorder.rss[0][1],
@@ -173,7 +195,7 @@ def load_markdown(result: dict[str, Any], command: str, origin: str) -> str:
     for row in result["intervals"]:
         pq, ro = row["predict_quality"], row["router"]
         rss = "–" if row["rss_mb"] is None else f"{row['rss_mb']:.0f}"
-        lines.append(f"| {row['start_s']:.0f}–{row['end_s']:.0f} | {row['calls_per_s']:.0f} | {ms(pq['p50_ms'])} / {ms(pq['p99_ms'])} | "
+        lines.append(f"| {row['start_s']:g}–{row['end_s']:g} | {row['calls_per_s']:.0f} | {ms(pq['p50_ms'])} / {ms(pq['p99_ms'])} | "
                      f"{ms(ro['p50_ms'])} / {ms(ro['p99_ms'])} | {ro['fallbacks']} | {row['errors']} | {rss} |")
     if result["error_messages"]:
         lines += ["", "First errors:", *(f"- {m}" for m in result["error_messages"])]
