@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 EPISODE_STEPS = 8
 SIZE_PENALTY = 0.5
 """Objective lost per unit of log size beyond ``BYTES_RATIO`` times the defaults' predicted size."""
-BYTES_RATIO = 1.2
+BYTES_RATIO = 2.0
+"""The router's default size preference (``Constraints.max_bytes_ratio``)."""
 REWARD_SCALE = 100.0
 """SSIM changes per step are ~0.001-0.02; PPO learns better from rewards of order one."""
 SEED = 0
