@@ -242,4 +242,4 @@ def plugins_command(as_json: bool, probe: str | None) -> None:
             click.echo(f"{'':<16} unavailable: {info['reason']}")
         elif info["needs_predictor"]:
             click.echo(f"{'':<16} needs a quality predictor")
-    click.echo("quality: mean real SSIM of a method's choices (Pearson r for a predictor), on validation images")
+    click.echo("quality: mean real SSIM of a method's choices, or Pearson r of a predictor, on held-out images")
