@@ -80,6 +80,19 @@ def read_metrics(name: str) -> dict[str, Any]:
     return metrics
 
 
+def artifact_performance(stats: CallStats, name: str, metrics: Callable[[], dict[str, Any]]) -> PerformanceInfo:
+    """Performance of a method that is available exactly when its artifact loads.
+
+    ``metrics()`` loads the artifact and returns its fit metrics; a ``ModelUnavailable`` it raises
+    becomes the reason the method is unavailable.
+    """
+    try:
+        found, error = metrics(), None
+    except ModelUnavailable as e:
+        found, error = None, e
+    return performance(stats, error=error, metrics=found, name=name)
+
+
 def performance(
     stats: CallStats,
     *,

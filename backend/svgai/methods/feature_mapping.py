@@ -19,7 +19,7 @@ import numpy as np
 from svgai.errors import ModelUnavailable
 from svgai.features import FEATURE_NAMES, image_features
 from svgai.hookspecs import PerformanceInfo, hookimpl
-from svgai.methods.base import Artifact, CallStats, performance
+from svgai.methods.base import Artifact, CallStats, artifact_performance
 from svgai.params import ENCODED_FEATURES, decode
 
 NAME = "feature_mapping"
@@ -57,11 +57,7 @@ _mapping = Artifact(f"{NAME}.json", load_mapping)
 
 @hookimpl
 def get_performance_info() -> PerformanceInfo:
-    try:
-        metrics, error = _mapping.get().metrics, None
-    except ModelUnavailable as e:
-        metrics, error = None, e
-    return performance(_stats, error=error, metrics=metrics, name=NAME)
+    return artifact_performance(_stats, NAME, lambda: _mapping.get().metrics)
 
 
 @hookimpl

@@ -22,7 +22,7 @@ import numpy as np
 from svgai.errors import ModelUnavailable
 from svgai.features import image_features
 from svgai.hookspecs import Constraints, PerformanceInfo, Scorer, hookimpl
-from svgai.methods.base import Artifact, CallStats, performance
+from svgai.methods.base import Artifact, CallStats, artifact_performance
 from svgai.methods.objective import rank
 from svgai.params import CHOICES, ENCODED_DIM, NUMBERS, VTracerParams, decode, defaults, encode
 
@@ -112,11 +112,7 @@ _policy = Artifact(f"{NAME}.onnx", load_policy)
 
 @hookimpl
 def get_performance_info() -> PerformanceInfo:
-    try:
-        metrics, error = _policy.get().metrics, None
-    except ModelUnavailable as e:
-        metrics, error = None, e
-    return performance(_stats, error=error, metrics=metrics, name=NAME)
+    return artifact_performance(_stats, NAME, lambda: _policy.get().metrics)
 
 
 @hookimpl

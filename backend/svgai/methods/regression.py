@@ -18,7 +18,7 @@ import numpy as np
 from svgai.errors import ModelUnavailable
 from svgai.features import image_features
 from svgai.hookspecs import PerformanceInfo, hookimpl
-from svgai.methods.base import Artifact, CallStats, performance, read_metrics
+from svgai.methods.base import Artifact, CallStats, artifact_performance, read_metrics
 from svgai.params import ENCODED_DIM, decode
 
 NAME = "regression"
@@ -62,12 +62,11 @@ _forest = Artifact(f"{NAME}.npz", load_forest)
 
 @hookimpl
 def get_performance_info() -> PerformanceInfo:
-    try:
-        _forest.get()
-        metrics, error = read_metrics(NAME), None
-    except ModelUnavailable as e:
-        metrics, error = None, e
-    return performance(_stats, error=error, metrics=metrics, name=NAME)
+    def metrics() -> dict[str, Any]:
+        _forest.get()  # available only when the forest itself loads
+        return read_metrics(NAME)
+
+    return artifact_performance(_stats, NAME, metrics)
 
 
 @hookimpl
