@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +18,27 @@ log = get_logger("bench")
 DEFAULT_OUT = Path("out") / "bench"
 
 
-def _use_model_dir(model_dir: Path | None) -> None:
-    # The router's quality plugin finds its model the same way as everything else: point it here too.
-    if model_dir is not None:
-        from svgai_quality.predictor import MODEL_DIR_ENV
+@contextmanager
+def _use_model_dir(model_dir: Path | None) -> Iterator[None]:
+    """Point the router's quality plugin (which finds its model like everything else) at ``model_dir``.
 
-        os.environ[MODEL_DIR_ENV] = str(model_dir)
+    The variable is restored afterwards, so a bench run inside a longer-lived process (a test, a
+    notebook) leaves no other predictor looking at its folder.
+    """
+    if model_dir is None:
+        yield
+        return
+    from svgai_quality.predictor import MODEL_DIR_ENV
+
+    previous = os.environ.get(MODEL_DIR_ENV)
+    os.environ[MODEL_DIR_ENV] = str(model_dir)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(MODEL_DIR_ENV, None)
+        else:
+            os.environ[MODEL_DIR_ENV] = previous
 
 
 def _write(out: Path, name: str, result: dict[str, Any], text: str) -> None:
@@ -72,9 +89,9 @@ def bench(ctx: click.Context, image_count: int, candidates: int, repeats: int, i
     from svgai.bench.report import markdown
     from svgai.bench.suite import run_bench
 
-    _use_model_dir(model_dir)
-    report = run_bench(image_count=image_count, candidates=candidates, repeats=repeats, images=images,
-                       model_dir=model_dir, command=_command())
+    with _use_model_dir(model_dir):
+        report = run_bench(image_count=image_count, candidates=candidates, repeats=repeats, images=images,
+                           model_dir=model_dir, command=_command())
     text = markdown(report)
     _write(out, "bench", report, text)
     click.echo(text)
@@ -100,10 +117,10 @@ def load_command(duration_s: float, threads: int, interval_s: float | None, imag
     from svgai.bench.corpus import load_corpus
     from svgai.bench.load import load_markdown, run_load
 
-    _use_model_dir(model_dir)
     corpus = load_corpus(image_count, images)
-    result = run_load(corpus.images, duration_s=duration_s, threads=threads,
-                      interval_s=interval_s or max(1.0, duration_s / 10), model_dir=model_dir)
+    with _use_model_dir(model_dir):
+        result = run_load(corpus.images, duration_s=duration_s, threads=threads,
+                          interval_s=interval_s or max(1.0, duration_s / 10), model_dir=model_dir)
     result["command"] = _command()
     result["images"] = corpus.origin
     text = load_markdown(result, result["command"], corpus.origin)
