@@ -247,3 +247,16 @@ def test_a_hung_or_crashed_conversion_costs_only_itself(reference_build: tuple[P
     rows = list(ProcessExecutor(workers=1, timeout_s=60).run([crashed, good]))
     by_image = {(r["image_id"], r["set_index"]): r["status"] for r in rows}
     assert by_image == {("not-an-image", 0): "error", ("not-an-image", 1): "error", (image["image_id"], 0): "ok"}
+
+
+def test_throughput_compares_a_single_process_loop_with_the_pool_on_the_same_labels(
+    reference_build: tuple[Path, Path],
+) -> None:
+    _, out = reference_build
+    result = CliRunner().invoke(cli, ["dataset", "throughput", "--dataset", str(out), "--images", "2", "--sets", "2",
+                                      "--repeats", "1"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["labels_per_run"] == 4
+    assert set(report["labels_per_s"]) == {"single_process_loop", "pool_1_worker", "pool_2_workers"}
+    assert all(rate > 0 for rates in report["labels_per_s"].values() for rate in rates)

@@ -84,3 +84,41 @@ def build_command(
         + (f" at {rate:.1f} labels/s" if rate else "")
         + f"; card: {out / 'card.json'}"
     )
+
+
+@dataset.command("throughput")
+@click.option("--dataset", "path", type=click.Path(path_type=Path, exists=True), default=Path("data/dataset"),
+              show_default=True, help="A built dataset whose images are relabelled (nothing is written).")
+@click.option("--images", type=click.IntRange(1), default=40, show_default=True)
+@click.option("--sets", type=click.IntRange(1), default=8, show_default=True)
+@click.option("--repeats", type=click.IntRange(1), default=2, show_default=True)
+def throughput(path: Path, images: int, sets: int, repeats: int) -> None:
+    """Labels/s of a plain single-process loop vs the process pool, on the same tasks, in one run."""
+    import json
+    import os
+    import time
+
+    from svgai.dataset import load_dataset
+    from svgai.dataset.executors import ProcessExecutor
+    from svgai.dataset.jobs import run_task, task_for
+
+    rows = load_dataset(path).images.slice(0, images).select(["image_id", "png"]).to_pylist()
+    tasks = [task_for(row["image_id"], row["png"], sets, 0) for row in rows]
+    runs: dict[str, list[float]] = {"single_process_loop": [], "pool_1_worker": [], "pool_2_workers": []}
+    load_before = os.getloadavg()[0]
+    for _ in range(repeats):
+        for name, label in (
+            ("single_process_loop", lambda: [r for task in tasks for r in run_task(task)]),
+            ("pool_1_worker", lambda: list(ProcessExecutor(workers=1).run(tasks))),
+            ("pool_2_workers", lambda: list(ProcessExecutor(workers=2).run(tasks))),
+        ):
+            started = time.perf_counter()
+            count = len(label())
+            runs[name].append(round(count / (time.perf_counter() - started), 2))
+    report = {
+        "labels_per_run": len(tasks) * sets,
+        "labels_per_s": runs,
+        "load_average_before_after": [load_before, os.getloadavg()[0]],
+        "cpus": os.cpu_count(),
+    }
+    click.echo(json.dumps(report, indent=2))
