@@ -106,6 +106,14 @@ def _typed(values: dict[str, Any]) -> VTracerParams:
 
 
 def _check_value(spec: Spec, value: Any) -> str | int | float:
+    # Fast path for plain Python numbers (the router validates thousands of sets per image):
+    # exact type checks avoid the slower numbers.* ABC checks below.
+    if isinstance(spec, Number):
+        kind = type(value)
+        plain = kind is int or (kind is float and spec.kind is float)
+        if plain and spec.low <= value <= spec.high:  # the comparison is False for NaN
+            return float(value) if spec.kind is float else value
+
     def refuse(why: str) -> InvalidParams:
         return InvalidParams(
             f"parameter {spec.name}={value!r} is {why}; accepted: {spec.describe()}", key=spec.name
