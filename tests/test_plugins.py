@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import sys
-import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -19,23 +17,6 @@ from svgai.plugins import DEFAULT_PLUGINS, load_plugins, plugins_command
 from svgai.router import IntelligentRouter, performance_of
 
 BUILT_INS = [m.rpartition(".")[2] for m in DEFAULT_PLUGINS]
-
-
-@pytest.fixture
-def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str, str], None]]:
-    """``installed(name, source)``: a real distribution on sys.path with one ``svgai`` entry point."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-
-    def install(name: str, source: str) -> None:
-        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
-        info = tmp_path / f"{name}-0.1.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
-        (info / "entry_points.txt").write_text(f"[svgai]\n{name} = {name}\n")
-
-    yield install
-    for name in [m for m in sys.modules if m.startswith("svgai_test_")]:
-        del sys.modules[name]
 
 
 def test_built_ins_are_registered_like_any_plugin_with_measured_performance() -> None:
@@ -85,10 +66,10 @@ def test_latency_and_calls_are_measured_on_real_calls(two_colour_path: Path) -> 
     ids=["import-error", "bad-signature", "unknown-hook"],
 )
 def test_a_broken_plugin_is_skipped_with_its_name_and_the_rest_keeps_working(
-    installed: Callable[[str, str], None], source: str, says: str, two_colour_path: Path
+    install_plugin: Callable[[str, str], None], source: str, says: str, two_colour_path: Path
 ) -> None:
-    installed("svgai_test_broken", source)
-    installed("svgai_test_fine", """
+    install_plugin("svgai_test_broken", source)
+    install_plugin("svgai_test_fine", """
         from svgai.hookspecs import hookimpl
         from svgai.methods.base import CallStats, performance
 
