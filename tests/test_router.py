@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from svgai.errors import VectorizeError
 from svgai.hookspecs import Constraints, PerformanceInfo, Scores, hookimpl
 from svgai.params import NAMES, defaults, validate
 from svgai.plugins import new_manager
@@ -170,6 +171,11 @@ def test_quality_feedback_converts_the_next_candidate_when_the_first_misses_the_
     measured = [c["ssim"] for c in routed.report()["conversions"]]
     assert len(measured) == 2 and measured[0] < measured[1]
     assert routed.chosen.params == defaults() and routed.conversion.ssim == max(measured)
+
+
+def test_when_every_conversion_fails_the_error_says_why(two_colour_path: Path) -> None:
+    with pytest.raises(VectorizeError, match=r"the defaults: VTracer did not finish within 0\.001 s"):
+        IntelligentRouter().route(two_colour_path, timeout_s=0.001)
 
 
 @dataclass(eq=False)

@@ -169,6 +169,7 @@ class IntelligentRouter:
         trail.entries = list(choice.trail)
         started = time.perf_counter()
         tried: list[tuple[Candidate, Conversion]] = []
+        failures: dict[str, str] = {}  # method -> its last conversion error
         for candidate in self._feedback_plan(choice, rgb, constraints, trail):
             spent_ms = (time.perf_counter() - started) * 1e3
             if tried and (len(tried) >= constraints.max_conversions or spent_ms >= constraints.feedback_ms):
@@ -179,12 +180,15 @@ class IntelligentRouter:
                 conversion = convert(rgb, candidate.params, timeout_s=timeout_s)
             except (VectorizeError, RenderError) as e:
                 trail.add(candidate.method, f"conversion failed: {e}")
+                failures[candidate.method] = str(e)
                 continue
             log.info("converted", method=candidate.method, ssim=conversion.ssim, svg_bytes=conversion.svg_bytes,
                      predicted_ssim=candidate.predicted_ssim, vectorize_ms=conversion.vectorize_ms)
             tried.append((candidate, conversion))
         if not tried:
-            raise VectorizeError("no candidate could be converted, VTracer's defaults included; see the log")
+            cause = failures.get(LAST_LEVEL) or next(iter(failures.values()), "no candidate was tried")
+            raise VectorizeError(f"no candidate could be converted, VTracer's defaults included ({len(failures)} "
+                                 f"method(s) failed; the defaults: {cause})")
         reference = choice.reference_bytes
         if reference is None:
             reference = next((float(v.svg_bytes) for c, v in tried if c.params == defaults()), None)
