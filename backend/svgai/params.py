@@ -222,7 +222,7 @@ def decode(vector: np.ndarray) -> VTracerParams:
         i += len(c.choices)
     for n in NUMBERS:
         x = n.low + float(np.clip(v[i], 0.0, 1.0)) * (n.high - n.low)
-        values[n.name] = round(x) if n.kind is int else float(x)
+        values[n.name] = round(x) if n.kind is int else round(x, 6)  # drops float32 noise (4.0000000186)
         i += 1
     return _typed(values)
 
