@@ -20,10 +20,11 @@ from svgai.hookspecs import Constraints
 from svgai.images import encode_png, load_image
 from svgai.methods import ppo, search
 from svgai.methods.fit import Images, fit_regression, methods
-from svgai.methods.objective import rank
+from svgai.methods.objective import rank, value
 from svgai.methods.regression import Forest
 from svgai.params import ENCODED_DIM, NAMES, decode, defaults, encode, validate
 from svgai.plugins import load_plugins
+from svgai.quality import convert
 from svgai.router import IntelligentRouter, performance_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +50,17 @@ def test_the_objective_prefers_the_smallest_svg_that_reaches_the_target_else_the
     assert rank(ssim, size, target, reference_bytes=250.0).tolist() == [2, 1, 0, 3, 4]  # 3 breaks the size cap
     assert rank(ssim, size, Constraints(target_ssim=None, max_bytes_ratio=None), None).tolist() == [3, 1, 2, 0, 4]
     assert rank(ssim, size, Constraints(target_ssim=0.999, max_bytes_ratio=1.2), 1.0)[0] == 3  # nothing fits: best SSIM
+
+
+def test_without_a_target_size_has_a_price_per_kilobyte() -> None:
+    ssim = np.array([0.950, 0.960, 0.990, 0.940])
+    size = np.array([10_000.0, 12_000.0, 60_000.0, 4_000.0])  # the defaults' SVG: 10 kB
+    free, priced = Constraints(ssim_per_kb=0.0), Constraints(ssim_per_kb=0.001)
+    assert rank(ssim, size, free, 10_000.0).tolist() == [2, 1, 0, 3]
+    # +50 kB must buy 0.05 SSIM and buys 0.04; +2 kB buys 0.01 for a price of 0.002; -6 kB earns 0.006
+    assert value(ssim, size, priced, 10_000.0) == pytest.approx([0.950, 0.958, 0.940, 0.946])
+    assert rank(ssim, size, priced, 10_000.0).tolist() == [1, 0, 3, 2]
+    assert rank(ssim, size, priced, None).tolist() == [2, 1, 0, 3]  # no reference size: no price
 
 
 def test_the_exported_forest_predicts_exactly_what_scikit_learn_does() -> None:
@@ -152,3 +164,25 @@ def test_a_shipped_method_artifact_records_how_it_was_measured() -> None:
     for path in shipped:
         metrics = json.loads(path.read_text())
         assert metrics["command"].startswith("svgai methods fit") and "validation" in metrics, path
+
+
+def test_eval_routing_measures_the_router_against_the_defaults_and_random_search(tiny_dataset: Path, tmp_path: Path) -> None:
+    from svgai.evaluation import eval_group
+
+    out = tmp_path / "routing.json"
+    args = ["routing", "--dataset", str(tiny_dataset), "--split", "val", "--images", "2", "--random", "4", "--out", str(out)]
+    result = CliRunner().invoke(eval_group, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    rows, price = report["images"], report["constraints"]["ssim_per_kb"]
+    assert report["split"] == "val" and [r["image_id"] for r in rows] == [f"{1:064x}", f"{6:064x}"]
+    images = {r["image_id"]: r["png"] for r in pq.read_table(tiny_dataset / "images.parquet").to_pylist()}
+    for row in rows:
+        again = convert(load_image(images[row["image_id"]]))
+        assert (row["defaults_ssim"], row["defaults_bytes"]) == (pytest.approx(again.ssim), again.svg_bytes)
+        # the router converts the defaults too, so its choice is never worse by its own objective
+        routed = row["router_ssim"] - price * (row["router_bytes"] - row["defaults_bytes"]) / 1000
+        assert routed >= row["defaults_ssim"] - 1e-12 and row["router_conversions"] >= 1
+        assert 0.0 < row["random_ssim"] <= 1.0 and row["random_ms"] > 0
+    summary = json.loads(result.stdout)
+    assert summary["images"] == 2 and summary["defaults_mean_ssim"] == pytest.approx(np.mean([r["defaults_ssim"] for r in rows]))

@@ -251,6 +251,22 @@ def test_svgai_convert_routes_by_default_and_reports_what_the_router_did(two_col
         run_conversion(two_colour_path, target_ssim=1.5)
 
 
+@pytest.mark.parametrize("ssim_per_kb", [0.0, 0.0005, 0.05])
+def test_the_routed_svg_is_the_best_measured_one_at_the_callers_price_for_size(example_logo: Path, ssim_per_kb: float) -> None:
+    from svgai.conversion import run_conversion
+
+    report = run_conversion(example_logo, ssim_per_kb=ssim_per_kb)
+    tried = report["conversions"]
+    defaults_bytes = next(c["svg_bytes"] for c in tried if c["params"] == defaults())  # always converted
+
+    def value(c: dict[str, Any]) -> float:
+        return c["ssim"] - ssim_per_kb * (c["svg_bytes"] - defaults_bytes) / 1000
+
+    assert len(tried) >= 2 and value({"ssim": report["ssim"], "svg_bytes": report["svg_bytes"]}) == max(map(value, tried))
+    with pytest.raises(Exception, match=r"size price -1\.0 SSIM per kB is out of range"):
+        run_conversion(example_logo, ssim_per_kb=-1.0)
+
+
 def test_routing_never_imports_torch_or_scikit_learn(two_colour_path: Path) -> None:
     import subprocess
     import sys

@@ -105,6 +105,8 @@ def write_atomically(path: Path, text: str) -> None:
 @click.option("--method", default=None, help="Force one parameter-choosing method (see `svgai plugins`).")
 @click.option("--target-ssim", type=float, default=None, help="Quality the router aims for.")
 @click.option("--budget-ms", type=float, default=None, help="Time the router may spend choosing.")
+@click.option("--ssim-per-kb", type=float, default=None,
+              help="Size preference: SSIM each kilobyte over VTracer's defaults must buy (0: size is free).")
 @click.option("--timeout", "timeout_s", type=float, default=None, help="Give up on VTracer after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def convert(
@@ -114,6 +116,7 @@ def convert(
     method: str | None,
     target_ssim: float | None,
     budget_ms: float | None,
+    ssim_per_kb: float | None,
     timeout_s: float | None,
     as_json: bool,
 ) -> None:
@@ -127,6 +130,7 @@ def convert(
         method=method,
         target_ssim=target_ssim,
         budget_ms=budget_ms,
+        ssim_per_kb=ssim_per_kb,
         timeout_s=timeout_s,
     )
     out = output or image.with_suffix(".svg")

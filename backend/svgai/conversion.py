@@ -24,6 +24,7 @@ def run_conversion(
     method: str | None = None,
     target_ssim: float | None = None,
     budget_ms: float | None = None,
+    ssim_per_kb: float | None = None,
     timeout_s: float | None = None,
 ) -> dict[str, Any]:
     """Convert ``image`` and return the SVG with a JSON-ready report of what was done.
@@ -39,6 +40,8 @@ def run_conversion(
         raise InvalidParams(f"target SSIM {target_ssim!r} is out of range; accepted: a number in (0, 1]")
     if budget_ms is not None and not budget_ms > 0:
         raise InvalidParams(f"time budget {budget_ms!r} ms is not positive; accepted: a number of milliseconds > 0")
+    if ssim_per_kb is not None and not 0.0 <= ssim_per_kb < 1.0:
+        raise InvalidParams(f"size price {ssim_per_kb!r} SSIM per kB is out of range; accepted: a number in [0, 1)")
     chosen = validate(assignments)
     rgb = load_image(image)
     report: dict[str, Any]
@@ -52,6 +55,8 @@ def run_conversion(
         constraints: Constraints = replace(DEFAULT_CONSTRAINTS, target_ssim=target_ssim)
         if budget_ms is not None:
             constraints = replace(constraints, budget_ms=budget_ms)
+        if ssim_per_kb is not None:
+            constraints = replace(constraints, ssim_per_kb=ssim_per_kb)
         routed = IntelligentRouter().route(str(image), constraints, method=method, timeout_s=timeout_s)
         result = routed.conversion
         report = result.summary() | routed.report()

@@ -65,19 +65,22 @@ PERFORMANCE_KEYS: tuple[str, ...] = tuple(PerformanceInfo.__annotations__)
 class Constraints:
     """What the caller asks of the router for one image.
 
-    ``target_ssim``: the quality to reach; ``None`` means "as high as the size preference allows".
+    ``target_ssim``: the quality to reach; ``None`` means "the best SSIM for its size" (below).
     ``budget_ms``: time the methods may spend choosing (the conversion is not counted).
-    ``max_bytes_ratio``: size preference — candidates whose predicted SVG is larger than this many
-    times the predicted size of VTracer's defaults for the image are not chosen (``None``: no limit).
-    The default 2.0 applies per image; ``svgai eval routing`` measures the mean size it leads to
-    (1.2 per image gave less SSIM for a mean size well under the defaults' on the test split).
+    ``ssim_per_kb``: size preference as a price — every kilobyte of SVG over VTracer's defaults for
+    the image must buy this much SSIM (``0``/``None``: size is free). See ``svgai.methods.objective``.
+    The default 0.0005 was chosen on the validation split (``svgai eval routing --split val
+    --ssim-per-kb X``): it kept the mean SVG size near the defaults' while buying the most SSIM.
+    ``max_bytes_ratio``: size cap — candidates whose SVG is larger than this many times the size of
+    VTracer's defaults for the image are not chosen (``None``: no cap).
     ``max_conversions``: real conversions the router may run for quality feedback.
     ``feedback_ms``: after this much time converting, the router tries no further candidate.
     """
 
     target_ssim: float | None = None
     budget_ms: float = 100.0
-    max_bytes_ratio: float | None = 2.0
+    ssim_per_kb: float | None = 0.0005
+    max_bytes_ratio: float | None = None
     max_conversions: int = 3
     feedback_ms: float = 2000.0
 

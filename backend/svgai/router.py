@@ -118,7 +118,8 @@ class Routed:
             },
             "conversions": [
                 {"method": c.method, "ssim": v.ssim, "svg_bytes": v.svg_bytes, "predicted_ssim": c.predicted_ssim,
-                 "vectorize_ms": round(v.vectorize_ms, 3), "measure_ms": round(v.measure_ms, 3)}
+                 "predicted_bytes": c.predicted_bytes, "vectorize_ms": round(v.vectorize_ms, 3),
+                 "measure_ms": round(v.measure_ms, 3), "params": dict(c.params)}
                 for c, v in self.conversions
             ],
             "fallbacks": [{"method": f.method, "reason": f.reason} for f in self.trail],
@@ -189,9 +190,8 @@ class IntelligentRouter:
             cause = failures.get(LAST_LEVEL) or next(iter(failures.values()), "no candidate was tried")
             raise VectorizeError(f"no candidate could be converted, VTracer's defaults included ({len(failures)} "
                                  f"method(s) failed; the defaults: {cause})")
-        reference = choice.reference_bytes
-        if reference is None:
-            reference = next((float(v.svg_bytes) for c, v in tried if c.params == defaults()), None)
+        # the measured size of the defaults' SVG when it was converted, else its prediction
+        reference = next((float(v.svg_bytes) for c, v in tried if c.params == defaults()), choice.reference_bytes)
         order = rank(np.array([v.ssim for _, v in tried]), np.array([v.svg_bytes for _, v in tried]),
                      constraints, reference)
         chosen, conversion = tried[int(order[0])]

@@ -1,9 +1,9 @@
 """``svgai methods fit``: fit Methods 1 and 2 (and 3, see ``fit_policy``) and measure every method.
 
 Reads a dataset built by ``svgai dataset build`` (``images.parquet`` and its labels). For each
-training image the *best* labelled parameter set is the one with the highest real SSIM among those
-whose SVG is at most ``BYTES_RATIO`` times the size of VTracer's defaults (label set 0) — the
-router's default objective. Method 1 fits least-squares formulas from features to those parameters;
+training image the *best* labelled parameter set is the one the router's objective
+(``svgai.methods.objective`` with the default ``Constraints``) ranks first on the measured SSIM and
+bytes, with VTracer's defaults (label set 0) as the size reference. Method 1 fits least-squares formulas from features to those parameters;
 Method 2 fits a random forest. Every method is then validated with real conversions of its choice on
 validation-split images, and ``models/methods/<name>.json`` records the figures and this command.
 """
@@ -29,13 +29,13 @@ from svgai.hookspecs import Constraints
 from svgai.images import load_image
 from svgai.log import get_logger
 from svgai.methods.base import methods_dir
+from svgai.methods.objective import rank
 from svgai.params import ENCODED_FEATURES, NAMES, encode
 from svgai.quality import convert
 
 log = get_logger("methods.fit")
-BYTES_RATIO = 2.0
-"""Size cap for the best labelled set. On dataset-small, 2x gave the same validation SSIM as 3x and 5x
-with smaller files, and more than 1.2x; the router's size preference still filters per image at run time."""
+DEFAULT_CONSTRAINTS = Constraints()
+"""The router's default objective, which also picks each training image's best labelled set."""
 VALIDATION_CONSTRAINTS = Constraints(budget_ms=10_000.0)
 """Validation measures what a method chooses, not whether it fits a tight budget on a busy machine."""
 
@@ -50,7 +50,7 @@ class Images:
     best: np.ndarray  # encoded best parameters, (n, ENCODED_DIM)
 
 
-def read_dataset(dataset: Path, split: str, limit: int | None, bytes_ratio: float = BYTES_RATIO) -> Images:
+def read_dataset(dataset: Path, split: str, limit: int | None, objective: Constraints = DEFAULT_CONSTRAINTS) -> Images:
     """Images of ``split`` that have labels, with their features and best labelled parameters."""
     from svgai.dataset.store import read_images, read_labels
 
@@ -73,17 +73,17 @@ def read_dataset(dataset: Path, split: str, limit: int | None, bytes_ratio: floa
         ids.append(image_id)
         rgb.append(raster)
         features.append(image_features(raster).vector())
-        best.append(encode(_best_row(labels, by_image[image_id], bytes_ratio)))
+        best.append(encode(_best_row(labels, by_image[image_id], objective)))
     if not ids:
         raise SvgaiError(f"{dataset}: no labelled {split}-split images")
     return Images(ids, rgb, np.asarray(features), np.asarray(best))
 
 
-def _best_row(labels: dict[str, list[Any]], rows: list[int], bytes_ratio: float) -> dict[str, Any]:
-    reference = next((r for r in rows if labels["set_index"][r] == 0), None)
-    cap = np.inf if reference is None else bytes_ratio * labels["svg_bytes"][reference]
-    allowed = [r for r in rows if labels["svg_bytes"][r] <= cap] or rows
-    best = max(allowed, key=lambda r: labels["ssim"][r])
+def _best_row(labels: dict[str, list[Any]], rows: list[int], objective: Constraints) -> dict[str, Any]:
+    reference = next((labels["svg_bytes"][r] for r in rows if labels["set_index"][r] == 0), None)
+    order = rank(np.array([labels["ssim"][r] for r in rows]), np.array([labels["svg_bytes"][r] for r in rows]),
+                 objective, reference)
+    best = rows[int(order[0])]
     return {name: labels[name][best] for name in NAMES}
 
 
@@ -212,18 +212,16 @@ def methods() -> None:
 @click.option("--train-images", type=int, default=None, help="Use at most this many training images.")
 @click.option("--val-images", type=int, default=60, show_default=True, help="Validation images converted per method.")
 @click.option("--ppo-timesteps", type=int, default=30_000, show_default=True, help="PPO environment steps.")
-@click.option("--bytes-ratio", type=float, default=BYTES_RATIO, show_default=True,
-              help="Best labelled set per image: highest SSIM within this many times the defaults' bytes.")
-def fit_command(dataset: Path, only: tuple[str, ...], train_images: int | None, val_images: int, ppo_timesteps: int,
-                bytes_ratio: float) -> None:
+def fit_command(dataset: Path, only: tuple[str, ...], train_images: int | None, val_images: int, ppo_timesteps: int) -> None:
     """Fit Methods 1/2/3 on DATASET and write models/methods/ with measured validation figures."""
     wanted = only or METHODS
     command = "svgai " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     started = time.time()
-    train = read_dataset(dataset, "train", train_images, bytes_ratio)
-    val = read_dataset(dataset, "val", val_images, bytes_ratio)
+    train = read_dataset(dataset, "train", train_images)
+    val = read_dataset(dataset, "val", val_images)
     common = {"command": command, "dataset": dataset_summary(dataset),
-              "objective": f"best = highest SSIM within {bytes_ratio}x the defaults' bytes"}
+              "objective": {"ssim_per_kb": DEFAULT_CONSTRAINTS.ssim_per_kb,
+                            "max_bytes_ratio": DEFAULT_CONSTRAINTS.max_bytes_ratio}}
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "defaults": lambda: {},
         "feature_mapping": lambda: fit_feature_mapping(train, val),

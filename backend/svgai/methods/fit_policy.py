@@ -6,7 +6,6 @@ to bottom: settings, environment, training loop, export, measurement.
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,9 @@ import numpy as np
 from tqdm import tqdm
 
 from svgai.errors import ModelUnavailable
+from svgai.hookspecs import Constraints
 from svgai.methods.base import methods_dir
+from svgai.methods.objective import value
 from svgai.methods.ppo import ACTIONS, STEP, apply, load_policy, observation
 from svgai.params import ENCODED_DIM, defaults, encode
 
@@ -24,10 +25,8 @@ if TYPE_CHECKING:
     from svgai.methods.fit import Images
 
 EPISODE_STEPS = 8
-SIZE_PENALTY = 0.5
-"""Objective lost per unit of log size beyond ``BYTES_RATIO`` times the defaults' predicted size."""
-BYTES_RATIO = 2.0
-"""The router's default size preference (``Constraints.max_bytes_ratio``)."""
+OBJECTIVE = Constraints()
+"""The router's default objective (``svgai.methods.objective``), applied to predicted SSIM and bytes."""
 REWARD_SCALE = 100.0
 """SSIM changes per step are ~0.001-0.02; PPO learns better from rewards of order one."""
 SEED = 0
@@ -44,10 +43,9 @@ class ParameterEnv(gym.Env):  # type: ignore[misc]
         self.action_space = gym.spaces.Discrete(len(ACTIONS))
 
     def objective(self, encoded: np.ndarray) -> float:
-        """Predicted SSIM minus a penalty for predicted size beyond the preference."""
+        """The router's objective value of the predicted SSIM and bytes (size priced per kilobyte)."""
         prediction = self.predictor.predict(self.rgb, encoded[None, :].astype(np.float32))
-        over = max(0.0, math.log(float(prediction.svg_bytes[0]) / self.reference) - math.log(BYTES_RATIO))
-        return float(prediction.ssim[0]) - SIZE_PENALTY * over
+        return float(value(prediction.ssim, prediction.svg_bytes, OBJECTIVE, self.reference)[0])
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
@@ -146,5 +144,5 @@ def train_policy(train: Images, timesteps: int) -> dict[str, Any]:
 
     write_metrics("ppo", {"method": "ppo", **settings})  # the run-time loader needs these before measuring
     fit = {"timesteps": timesteps, "train_images": len(train.ids), "seconds": round(seconds, 1),
-           "size_penalty": SIZE_PENALTY, "reward_scale": REWARD_SCALE, **predicted_gain(env, path)}
+           "ssim_per_kb": OBJECTIVE.ssim_per_kb, "reward_scale": REWARD_SCALE, **predicted_gain(env, path)}
     return {**settings, "fit": fit}

@@ -1,8 +1,15 @@
-"""The router's objective, shared by every method that ranks candidates.
+"""The router's objective, shared by every method that ranks candidates and by the fitting commands.
 
-Among candidates whose SVG is at most ``max_bytes_ratio`` times the size of VTracer's defaults for
-the image (all candidates if none is): the smallest SVG that reaches the target SSIM; if none
-reaches it (or there is no target), the highest SSIM. Works on predicted and on measured values.
+Candidates whose SVG is more than ``max_bytes_ratio`` times the size of VTracer's defaults for the
+image are not allowed (all are, if none is within it). Among the allowed ones:
+
+* with a target SSIM: the smallest SVG that reaches it; if none does, the best value below;
+* otherwise the highest *value* ``ssim - ssim_per_kb * (bytes - reference_bytes) / 1000`` — SSIM with
+  a price on size, so an extra kilobyte over the defaults' SVG must buy ``ssim_per_kb`` of SSIM (and a
+  smaller SVG earns as much). A single price for every image spends bytes where they buy the most
+  SSIM, which a per-image size cap cannot do.
+
+Works on predicted and on measured values alike; a candidate without a size (NaN bytes) pays no price.
 """
 
 from __future__ import annotations
@@ -10,6 +17,15 @@ from __future__ import annotations
 import numpy as np
 
 from svgai.hookspecs import Constraints
+
+
+def value(ssim: np.ndarray, svg_bytes: np.ndarray, constraints: Constraints, reference_bytes: float | None) -> np.ndarray:
+    """SSIM minus the price of the bytes over (plus the credit for bytes under) the reference."""
+    ssim = np.asarray(ssim, dtype=np.float64)
+    if not constraints.ssim_per_kb or reference_bytes is None or not np.isfinite(reference_bytes):
+        return ssim
+    extra_kb = (np.asarray(svg_bytes, dtype=np.float64) - reference_bytes) / 1000.0
+    return ssim - constraints.ssim_per_kb * np.nan_to_num(extra_kb, nan=0.0)
 
 
 def rank(
@@ -21,12 +37,13 @@ def rank(
     finite = np.isfinite(ssim)
     allowed = finite.copy()
     if constraints.max_bytes_ratio is not None and reference_bytes is not None and np.isfinite(reference_bytes):
-        # a candidate without a size prediction cannot break the size preference
+        # a candidate without a size prediction cannot break the size cap
         allowed &= ~(svg_bytes > constraints.max_bytes_ratio * reference_bytes)
         if not allowed.any():
             allowed = finite.copy()
     reached = allowed & (ssim >= constraints.target_ssim) if constraints.target_ssim is not None else allowed & False
     tiers = np.where(reached, 0, np.where(allowed, 1, np.where(finite, 2, 3)))
-    # within tier 0 smaller files first; elsewhere higher SSIM first
-    within = np.where(reached, svg_bytes, -np.nan_to_num(ssim, nan=-np.inf))
+    # within tier 0 smaller files first; elsewhere higher value first
+    scores = value(ssim, svg_bytes, constraints, reference_bytes)
+    within = np.where(reached, svg_bytes, -np.nan_to_num(scores, nan=-np.inf))
     return np.lexsort((within, tiers))
