@@ -183,6 +183,7 @@ def test_eval_routing_measures_the_router_against_the_defaults_and_random_search
         # the router converts the defaults too, so its choice is never worse by its own objective
         routed = row["router_ssim"] - price * (row["router_bytes"] - row["defaults_bytes"]) / 1000
         assert routed >= row["defaults_ssim"] - 1e-12 and row["router_conversions"] >= 1
+        assert row["router_feedback_ms"] >= 0 and row["router_convert_ms"] >= row["router_feedback_ms"]
         assert 0.0 < row["random_ssim"] <= 1.0 and row["random_ms"] > 0
     summary = json.loads(result.stdout)
     assert summary["images"] == 2 and summary["defaults_mean_ssim"] == pytest.approx(np.mean([r["defaults_ssim"] for r in rows]))
