@@ -260,3 +260,36 @@ def test_throughput_compares_a_single_process_loop_with_the_pool_on_the_same_lab
     assert report["labels_per_run"] == 4
     assert set(report["labels_per_s"]) == {"single_process_loop", "pool_1_worker", "pool_2_workers"}
     assert all(rate > 0 for rates in report["labels_per_s"].values() for rate in rates)
+
+
+def test_mining_labels_the_predictors_favourites_of_train_and_val_images_and_resumes(
+    reference_build: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import shutil
+
+    from svgai.dataset.mine import MINED_BASE, favourites
+    from svgai.images import load_image
+    from svgai.methods import search
+    from svgai.quality import convert
+    from svgai_quality import LocalQualityPredictor
+
+    out = tmp_path / "ds"
+    shutil.copytree(reference_build[1], out)
+    result = CliRunner().invoke(cli, ["dataset", "mine", "--dataset", str(out), "--sets", "3", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    data = load_dataset(out)
+    splits = dict(zip(data.images["image_id"].to_pylist(), data.images["split"].to_pylist(), strict=True))
+    mined = [r for r in data.labels.to_pylist() if r["set_index"] >= MINED_BASE]
+    mined_images = {r["image_id"] for r in mined}
+    assert mined_images == {i for i, s in splits.items() if s in ("train", "val")} and mined_images
+    assert all(sorted(r["set_index"] for r in mined if r["image_id"] == i) == [1000, 1001, 1002] for i in mined_images)
+    assert data.card is not None and data.card["mined"]["labels"] == len(mined) and data.card["mined"]["predictors"] == ["quality"]
+    first = next(r for r in mined if r["set_index"] == MINED_BASE)
+    png = next(p for i, p in zip(data.images["image_id"].to_pylist(), data.images["png"].to_pylist(), strict=True)
+               if i == first["image_id"])
+    scores = LocalQualityPredictor().predict(load_image(png), search.encoded_candidates())
+    picked = favourites(scores.ssim, scores.svg_bytes, search.candidates(), 3)
+    assert {k: first[k] for k in NAMES} == picked[0] and len({tuple(p.items()) for p in picked}) == 3
+    assert first["ssim"] == pytest.approx(convert(load_image(png), picked[0]).ssim)
+    again = CliRunner().invoke(cli, ["dataset", "mine", "--dataset", str(out), "--sets", "3", "--workers", "1"])
+    assert again.exit_code == 0 and "0 this run" in again.output

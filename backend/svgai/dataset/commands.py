@@ -122,3 +122,22 @@ def throughput(path: Path, images: int, sets: int, repeats: int) -> None:
         "cpus": os.cpu_count(),
     }
     click.echo(json.dumps(report, indent=2))
+
+
+@dataset.command("mine")
+@click.option("--dataset", "path", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              default=Path("data/dataset"), show_default=True, help="A built dataset; mined labels are appended to it.")
+@click.option("--sets", type=click.IntRange(1, 999), default=8, show_default=True, help="Mined sets per image.")
+@click.option("--limit-images", type=click.IntRange(1), default=None, help="Mine at most N images.")
+@click.option("--workers", type=int, default=None, help="Worker processes (default: one per CPU core).")
+@click.option("--task-timeout", type=float, default=60.0, show_default=True,
+              help="Seconds one conversion may run before its worker is killed (recorded as 'timeout').")
+def mine_command(path: Path, sets: int, limit_images: int | None, workers: int | None, task_timeout: float) -> None:
+    """Label the train/val sets the current predictor ranks best (retrain afterwards)."""
+    from svgai.dataset.mine import mine
+
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    record = mine(path, sets=sets, workers=workers, task_timeout_s=task_timeout, limit=limit_images,
+                  command=_command_line(click.get_current_context()))
+    click.echo(f"{path}: {record['labels']} mined labels (status {record['status']}); "
+               f"{record['labels_this_run']} this run in {record['seconds_this_run']:.0f} s")
