@@ -121,12 +121,7 @@ def build(config: BuildConfig, command: str) -> dict[str, Any]:
     writer = store.LabelWriter(config.out, rows=config.part_rows)
     started = time.monotonic()
     with tqdm(total=total, initial=total - todo, unit="label", disable=not config.progress, smoothing=0.05) as bar:
-        try:
-            for row in executor.run(tasks):
-                writer.add(row)
-                bar.update()
-        finally:
-            writer.flush()
+        writer.add_all(executor.run(tasks), bar)
     wall = time.monotonic() - started
     labels = store.read_labels(config.out)
     _check_complete(labels, total)

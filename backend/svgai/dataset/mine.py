@@ -92,12 +92,7 @@ def mine(dataset: Path, *, sets: int, workers: int | None, task_timeout_s: float
     writer = store.LabelWriter(dataset)
     started = time.monotonic()
     with tqdm(total=sum(len(t.sets) for t in tasks), desc="mine", unit="label") as bar:
-        try:
-            for label in executor.run(tasks):
-                writer.add(label)
-                bar.update()
-        finally:
-            writer.flush()
+        writer.add_all(executor.run(tasks), bar)
     labels = store.read_labels(dataset).to_pydict()
     mined = [s for s, i in zip(labels["status"], labels["set_index"], strict=True) if i >= MINED_BASE]
     record = {

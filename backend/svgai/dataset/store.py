@@ -159,6 +159,15 @@ class LabelWriter:
         if len(self.buffer) >= self.rows or time.monotonic() - self.flushed_at >= self.seconds:
             self.flush()
 
+    def add_all(self, rows: Iterable[dict[str, Any]], bar: Any) -> None:
+        """Add every row, advancing the progress ``bar``; what was measured is written even on interruption."""
+        try:
+            for row in rows:
+                self.add(row)
+                bar.update()
+        finally:
+            self.flush()
+
     def flush(self) -> None:
         """Write the buffered rows as a new part file."""
         self.flushed_at = time.monotonic()
