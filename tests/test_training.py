@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +19,9 @@ import pytest
 
 from svgai.images import encode_png, load_image
 from svgai.params import NAMES, sample
+
+if TYPE_CHECKING:
+    from svgai.training.train import TrainConfig
 from svgai.quality import convert
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +74,14 @@ def build_tiny_dataset(path: Path) -> Path:
     return path
 
 
+def tiny_config(dataset: Path, out: Path) -> TrainConfig:
+    """The short training run every test here uses (torch imported only when a test trains)."""
+    from svgai.training.train import TrainConfig
+
+    return TrainConfig(dataset=str(dataset), out=str(out), teacher_epochs=3, student_epochs=3, batch_images=3,
+                       threads=1, patience=2)
+
+
 _BUILT: dict[str, Path] = {}
 
 
@@ -77,20 +89,11 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Dataset → trained teacher and student → exported models folder; built once per test session."""
     if not _BUILT:
         from svgai.training.export import export
-        from svgai.training.train import TrainConfig, train
+        from svgai.training.train import train
 
         root = tmp_path_factory.mktemp("quality-model")
         dataset = build_tiny_dataset(root / "dataset")
-        config = TrainConfig(
-            dataset=str(dataset),
-            out=str(root / "train"),
-            teacher_epochs=3,
-            student_epochs=3,
-            batch_images=3,
-            threads=1,
-            patience=2,
-        )
-        train(config)
+        train(tiny_config(dataset, root / "train"))
         export(root / "train", root / "models", command="pytest")
         _BUILT.update(root=root, dataset=dataset, train=root / "train", models=root / "models")
     return _BUILT
@@ -128,18 +131,9 @@ def test_training_keeps_the_best_validation_checkpoint(built: dict[str, Path]) -
 def test_training_is_deterministic_for_a_seed(built: dict[str, Path], tmp_path: Path) -> None:
     from safetensors.torch import load_file
 
-    from svgai.training.train import TrainConfig, train
+    from svgai.training.train import train
 
-    config = TrainConfig(
-        dataset=str(built["dataset"]),
-        out=str(tmp_path),
-        teacher_epochs=3,
-        student_epochs=3,
-        batch_images=3,
-        threads=1,
-        patience=2,
-    )
-    train(config)
+    train(tiny_config(built["dataset"], tmp_path))
     again, first = (
         load_file(str(tmp_path / "student.safetensors")),
         load_file(str(built["train"] / "student.safetensors")),
