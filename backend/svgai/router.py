@@ -171,6 +171,7 @@ class IntelligentRouter:
         started = time.perf_counter()
         tried: list[tuple[Candidate, Conversion]] = []
         failures: dict[str, str] = {}  # method -> its last conversion error
+        defaults_failure: str | None = None
         for candidate in self._feedback_plan(choice, rgb, constraints, trail):
             spent_ms = (time.perf_counter() - started) * 1e3
             if tried and (len(tried) >= constraints.max_conversions or spent_ms >= constraints.feedback_ms):
@@ -182,12 +183,14 @@ class IntelligentRouter:
             except (VectorizeError, RenderError) as e:
                 trail.add(candidate.method, f"conversion failed: {e}")
                 failures[candidate.method] = str(e)
+                if candidate.params == defaults():  # proposed by any method, not only the last level
+                    defaults_failure = str(e)
                 continue
             log.info("converted", method=candidate.method, ssim=conversion.ssim, svg_bytes=conversion.svg_bytes,
                      predicted_ssim=candidate.predicted_ssim, vectorize_ms=conversion.vectorize_ms)
             tried.append((candidate, conversion))
         if not tried:
-            cause = failures.get(LAST_LEVEL) or next(iter(failures.values()), "no candidate was tried")
+            cause = defaults_failure or next(iter(failures.values()), "no candidate was tried")
             raise VectorizeError(f"no candidate could be converted, VTracer's defaults included ({len(failures)} "
                                  f"method(s) failed; the defaults: {cause})")
         # the measured size of the defaults' SVG when it was converted, else its prediction
