@@ -1,11 +1,12 @@
 """``svgai methods fit``: fit Methods 1 and 2 (and 3, see ``fit_policy``) and measure every method.
 
 Reads a dataset built by ``svgai dataset build`` (``images.parquet`` and its labels). For each
-training image the *best* labelled parameter set is the one the router's objective
-(``svgai.methods.objective`` with the default ``Constraints``) ranks first on the measured SSIM and
-bytes, with VTracer's defaults (label set 0) as the size reference. Method 1 fits least-squares formulas from features to those parameters;
-Method 2 fits a random forest. Every method is then validated with real conversions of its choice on
-validation-split images, and ``models/methods/<name>.json`` records the figures and this command.
+training image the *best* labelled parameter set is the one the router's default objective
+(``svgai.methods.objective``) ranks first on the measured SSIM and bytes, with VTracer's defaults
+(label set 0) as the size reference. Method 1 fits least-squares formulas from features to those
+parameters; Method 2 fits a random forest. Every method is then validated with real conversions of
+its choice on validation-split images, and ``models/methods/<name>.json`` records the figures and
+this command.
 """
 
 from __future__ import annotations
@@ -32,10 +33,9 @@ from svgai.methods.base import methods_dir
 from svgai.methods.objective import rank
 from svgai.params import ENCODED_FEATURES, NAMES, encode
 from svgai.quality import convert
+from svgai.router import DEFAULT_CONSTRAINTS, IntelligentRouter
 
 log = get_logger("methods.fit")
-DEFAULT_CONSTRAINTS = Constraints()
-"""The router's default objective, which also picks each training image's best labelled set."""
 VALIDATION_CONSTRAINTS = Constraints(budget_ms=10_000.0)
 """Validation measures what a method chooses, not whether it fits a tight budget on a busy machine."""
 
@@ -152,8 +152,6 @@ def fit_regression(train: Images, val: Images, trees: int = 64, depth: int = 8) 
 
 def validate_method(name: str, val: Images) -> dict[str, Any]:
     """Real conversions of the method's first choice (and of the defaults) on the validation images."""
-    from svgai.router import IntelligentRouter
-
     router = IntelligentRouter()
     ssim: list[float] = []
     size: list[int] = []

@@ -15,18 +15,16 @@ import numpy as np
 from tqdm import tqdm
 
 from svgai.errors import ModelUnavailable
-from svgai.hookspecs import Constraints
 from svgai.methods.base import methods_dir
 from svgai.methods.objective import value
 from svgai.methods.ppo import ACTIONS, STEP, apply, load_policy, observation
 from svgai.params import ENCODED_DIM, defaults, encode
+from svgai.router import DEFAULT_CONSTRAINTS
 
 if TYPE_CHECKING:
     from svgai.methods.fit import Images
 
 EPISODE_STEPS = 8
-OBJECTIVE = Constraints()
-"""The router's default objective (``svgai.methods.objective``), applied to predicted SSIM and bytes."""
 REWARD_SCALE = 100.0
 """SSIM changes per step are ~0.001-0.02; PPO learns better from rewards of order one."""
 SEED = 0
@@ -43,9 +41,9 @@ class ParameterEnv(gym.Env):  # type: ignore[misc]
         self.action_space = gym.spaces.Discrete(len(ACTIONS))
 
     def objective(self, encoded: np.ndarray) -> float:
-        """The router's objective value of the predicted SSIM and bytes (size priced per kilobyte)."""
+        """The router's default objective value of the predicted SSIM and bytes (size priced per kilobyte)."""
         prediction = self.predictor.predict(self.rgb, encoded[None, :].astype(np.float32))
-        return float(value(prediction.ssim, prediction.svg_bytes, OBJECTIVE, self.reference)[0])
+        return float(value(prediction.ssim, prediction.svg_bytes, DEFAULT_CONSTRAINTS, self.reference)[0])
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
@@ -144,5 +142,5 @@ def train_policy(train: Images, timesteps: int) -> dict[str, Any]:
 
     write_metrics("ppo", {"method": "ppo", **settings})  # the run-time loader needs these before measuring
     fit = {"timesteps": timesteps, "train_images": len(train.ids), "seconds": round(seconds, 1),
-           "ssim_per_kb": OBJECTIVE.ssim_per_kb, "reward_scale": REWARD_SCALE, **predicted_gain(env, path)}
+           "ssim_per_kb": DEFAULT_CONSTRAINTS.ssim_per_kb, "reward_scale": REWARD_SCALE, **predicted_gain(env, path)}
     return {**settings, "fit": fit}
