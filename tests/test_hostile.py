@@ -388,6 +388,9 @@ MODEL_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "head for another parameter encoding": (
         replace_head(lambda f: tiny_graphs(params_dim=ENCODED_DIM - 1)["head.onnx"], recorded=True),
         "another input specification"),
+    "manifest recording another parameter encoding": (
+        lambda f: edit_manifest(f, lambda m: m.update(input={"params": {"encoding": ["filter_speckle"] * ENCODED_DIM}})),
+        "trained on the parameter encoding"),
     "head with a renamed input": (
         replace_head(lambda f: tiny_graphs(params_name="parameters")["head.onnx"], recorded=True),
         "another input specification"),

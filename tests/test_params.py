@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from svgai import params
 from svgai.errors import InvalidParams
 from svgai.params import CHOICES, ENCODED_DIM, NAMES, NUMBERS, SPACE, SPECS, Number
+from svgai.quality import convert
 
 Strategy = st.SearchStrategy[dict[str, Any]]
 
@@ -96,15 +98,41 @@ def test_unreadable_assignments_raise_invalid_params(text: str) -> None:
         params.parse_assignment(text)
 
 
-def test_the_encoding_is_one_hot_categories_then_min_max_numbers() -> None:
+def test_the_encoding_is_one_hot_categories_then_min_max_numbers_then_switches() -> None:
     vector = params.encode(params.defaults())
     assert vector.shape == (ENCODED_DIM,) and vector.dtype == np.float32
-    assert ENCODED_DIM == sum(len(c.choices) for c in CHOICES) + len(NUMBERS) == 15
+    assert ENCODED_DIM == sum(len(c.choices) for c in CHOICES) + len(NUMBERS) + 1 == 16
     named = dict(zip(params.ENCODED_FEATURES, vector.tolist(), strict=True))
     assert named["colormode=color"] == 1.0 and named["colormode=binary"] == 0.0
     assert named["mode=spline"] == 1.0 and named["mode=none"] == 0.0
     assert named["color_precision"] == pytest.approx((6 - 1) / (8 - 1))
     assert named["length_threshold"] == pytest.approx((4.0 - 3.5) / (10.0 - 3.5))
+    assert params.ENCODED_FEATURES[-1] == "filter_speckle=0" and named["filter_speckle=0"] == 0.0
+    assert params.encode({"filter_speckle": 0})[-1] == 1.0
+
+
+def test_filter_speckle_zero_is_a_switch(icon_paths: list[Path]) -> None:
+    """Why the encoding has a ``filter_speckle=0`` column: VTracer stops filtering speckles there, the
+    SVG jumps several-fold in size, while 1, 2 and 4 hardly differ (measured on a real logo)."""
+    sizes = {fs: convert(icon_paths[0], {"filter_speckle": fs}).svg_bytes for fs in (0, 1, 2, 4)}
+    assert sizes[0] > 3 * max(sizes[1], sizes[2], sizes[4])
+    assert max(sizes[1], sizes[2], sizes[4]) < 2 * min(sizes[1], sizes[2], sizes[4])
+
+
+def test_a_mostly_on_switch_decodes_to_the_off_value() -> None:
+    """A regression that predicts filter_speckle=0 for 60% of similar images means "off", not "small"."""
+    vector = params.encode({"filter_speckle": 6})
+    vector[-1] = 0.6
+    assert params.decode(vector)["filter_speckle"] == 0
+    vector[-1] = 0.4
+    assert params.decode(vector)["filter_speckle"] == 6
+
+
+@given(st.lists(st.floats(-1, 2, allow_nan=False), min_size=ENCODED_DIM, max_size=ENCODED_DIM))
+def test_refreshed_switches_encode_what_decode_gives(vector: list[float]) -> None:
+    refreshed = params.refresh_switches(np.asarray(vector, dtype=np.float32))
+    switches = slice(ENCODED_DIM - len(params.SWITCHES), ENCODED_DIM)
+    assert refreshed[switches].tolist() == params.encode(params.decode(refreshed))[switches].tolist()
 
 
 @given(data=st.data())

@@ -6,8 +6,14 @@ models' input encoding, the router's checks) reads this table instead of repeati
 Model encoding (fixed; models trained on one encoding must see the same one):
 ``encode`` maps a parameter set to ``ENCODED_DIM`` float32 values in ``ENCODED_FEATURES`` order —
 a one-hot block per categorical parameter (in ``CHOICES`` order), then every numeric parameter
-min-max scaled to [0, 1] over its range. ``decode`` inverts it (argmax per one-hot block, clip,
-rescale, round integers).
+min-max scaled to [0, 1] over its range, then one indicator per numeric parameter with an ``off``
+value (``SWITCHES``): 1.0 when the parameter sits at the value where VTracer switches the feature off.
+``filter_speckle=0`` is such a value: speckle filtering stops and the SVG gets about ten times
+larger (``tests/test_params.py::test_filter_speckle_zero_is_a_switch`` measures it), while 0 → 1 is
+a small step in the min-max column. ``decode`` inverts the encoding (argmax per one-hot block, clip,
+rescale, round integers; an indicator ≥ 0.5 sets its parameter to the off value, so a regression that
+predicts "mostly off" gets off rather than a small number); ``refresh_switches`` recomputes the
+indicators after a numeric column was moved.
 """
 
 from __future__ import annotations
@@ -60,6 +66,8 @@ class Number:
     low: float
     high: float
     default: float
+    off: float | None = None
+    """The value at which VTracer switches the feature off (its behaviour jumps there), if any."""
 
     def describe(self) -> str:
         what = "an integer" if self.kind is int else "a number"
@@ -76,7 +84,7 @@ SPACE: tuple[Spec, ...] = (
     Choice("colormode", ("color", "binary"), "color"),
     Choice("hierarchical", ("stacked", "cutout"), "stacked"),
     Choice("mode", ("spline", "polygon", "none"), "spline"),
-    Number("filter_speckle", int, 0, 16, 4),
+    Number("filter_speckle", int, 0, 16, 4, off=0),
     Number("color_precision", int, 1, 8, 6),
     Number("layer_difference", int, 1, 64, 16),
     Number("corner_threshold", int, 0, 180, 60),
@@ -90,10 +98,16 @@ NAMES: tuple[str, ...] = tuple(SPECS)
 CHOICES: tuple[Choice, ...] = tuple(s for s in SPACE if isinstance(s, Choice))
 NUMBERS: tuple[Number, ...] = tuple(s for s in SPACE if isinstance(s, Number))
 
+SWITCHES: tuple[Number, ...] = tuple(n for n in NUMBERS if n.off is not None)
 ENCODED_FEATURES: tuple[str, ...] = tuple(
-    [f"{c.name}={v}" for c in CHOICES for v in c.choices] + [n.name for n in NUMBERS]
+    [f"{c.name}={v}" for c in CHOICES for v in c.choices]
+    + [n.name for n in NUMBERS]
+    + [f"{n.name}={_fmt(n.off)}" for n in SWITCHES]  # type: ignore[arg-type]
 )
 ENCODED_DIM = len(ENCODED_FEATURES)
+_NUMBERS_START = sum(len(c.choices) for c in CHOICES)
+_SWITCH_COLUMNS = [(_NUMBERS_START + NUMBERS.index(n), len(ENCODED_FEATURES) - len(SWITCHES) + i)
+                   for i, n in enumerate(SWITCHES)]
 
 
 def defaults() -> VTracerParams:
@@ -205,8 +219,24 @@ def encode_many(many: Iterable[Mapping[str, Any]]) -> np.ndarray:
         p = validate(params)
         row = [1.0 if p[c.name] == v else 0.0 for c in CHOICES for v in c.choices]  # type: ignore[literal-required]
         row += [(float(p[n.name]) - n.low) / (n.high - n.low) for n in NUMBERS]  # type: ignore[literal-required]
+        row += [1.0 if p[n.name] == n.off else 0.0 for n in SWITCHES]  # type: ignore[literal-required]
         rows.append(row)
     return np.asarray(rows, dtype=np.float32).reshape(-1, ENCODED_DIM)
+
+
+def refresh_switches(encoded: np.ndarray) -> np.ndarray:
+    """Recompute the off-indicators of encoded rows ``(..., ENCODED_DIM)`` from their numeric columns.
+
+    A numeric column counts as "off" when it decodes to the off value (integers round), so a moved
+    row encodes what ``decode`` would give. Works in place and returns ``encoded``.
+    """
+    for number_column, switch_column in _SWITCH_COLUMNS:
+        n = NUMBERS[number_column - _NUMBERS_START]
+        value = n.low + np.clip(encoded[..., number_column], 0.0, 1.0) * (n.high - n.low)
+        if n.kind is int:
+            value = np.round(value)
+        encoded[..., switch_column] = (value == n.off).astype(encoded.dtype)
+    return encoded
 
 
 def decode(vector: np.ndarray) -> VTracerParams:
@@ -223,6 +253,10 @@ def decode(vector: np.ndarray) -> VTracerParams:
     for n in NUMBERS:
         x = n.low + float(np.clip(v[i], 0.0, 1.0)) * (n.high - n.low)
         values[n.name] = round(x) if n.kind is int else round(x, 6)  # drops float32 noise (4.0000000186)
+        i += 1
+    for n in SWITCHES:
+        if v[i] >= 0.5:
+            values[n.name] = int(n.off) if n.kind is int else n.off  # type: ignore[arg-type]
         i += 1
     return _typed(values)
 

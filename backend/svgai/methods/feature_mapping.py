@@ -1,6 +1,6 @@
 """Method 1, feature mapping: interpretable image features to parameters by fitted linear formulas.
 
-Every encoded parameter (``svgai.params.encode``: one-hot categories, min-max numbers) is a linear
+Every encoded parameter (``svgai.params.encode``: one-hot categories, min-max numbers, off-switches) is a linear
 formula of the standardized features of ``svgai.features``; the coefficients are least-squares fits
 to the best parameters found per training image (``svgai methods fit``) and are stored as plain JSON
 in ``models/methods/feature_mapping.json`` — readable, no model file format. About a millisecond.

@@ -24,7 +24,16 @@ from svgai.features import image_features
 from svgai.hookspecs import Constraints, PerformanceInfo, Scorer, hookimpl
 from svgai.methods.base import Artifact, CallStats, artifact_performance
 from svgai.methods.objective import rank
-from svgai.params import CHOICES, ENCODED_DIM, NUMBERS, VTracerParams, decode, defaults, encode
+from svgai.params import (
+    CHOICES,
+    ENCODED_DIM,
+    NUMBERS,
+    VTracerParams,
+    decode,
+    defaults,
+    encode,
+    refresh_switches,
+)
 
 NAME = "ppo"
 STEP = 0.125
@@ -57,6 +66,7 @@ def apply(encoded: np.ndarray, action: int) -> np.ndarray:
         out[start : start + width] = np.roll(out[start : start + width], 1)
     else:
         out[start] = np.clip(out[start] + change, 0.0, 1.0)
+        refresh_switches(out)
     return out
 
 

@@ -31,7 +31,7 @@ import onnxruntime as ort
 
 from svgai.errors import InvalidParams, ModelUnavailable
 from svgai.images import ImageSource, load_image
-from svgai.params import ENCODED_DIM, encode_many
+from svgai.params import ENCODED_DIM, ENCODED_FEATURES, encode_many
 from svgai_quality.features import FEATURE_DIM, IMAGE_SIZE, prepare
 
 MODEL_DIR_ENV = "SVGAI_MODEL_DIR"
@@ -88,6 +88,14 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise ModelUnavailable(f"{path}: unreadable model manifest ({e})") from None
     if not isinstance(manifest.get("variants"), dict) or not isinstance(manifest.get("artifacts"), dict):
         raise ModelUnavailable(f"{path}: not a quality-model manifest (no 'variants'/'artifacts')")
+    inputs = manifest.get("input")
+    params_input = inputs.get("params") if isinstance(inputs, dict) else None
+    encoding = params_input.get("encoding") if isinstance(params_input, dict) else None
+    if encoding is not None and encoding != list(ENCODED_FEATURES):
+        raise ModelUnavailable(
+            f"{path}: the model was trained on the parameter encoding {encoding}, this svgai encodes "
+            f"{list(ENCODED_FEATURES)}; retrain it (svgai model train) and export it (svgai model export)"
+        )
     return manifest
 
 
