@@ -257,14 +257,29 @@ def test_the_routed_svg_is_the_best_measured_one_at_the_callers_price_for_size(e
 
     report = run_conversion(example_logo, ssim_per_kb=ssim_per_kb)
     tried = report["conversions"]
-    defaults_bytes = next(c["svg_bytes"] for c in tried if c["params"] == defaults())  # always converted
 
-    def value(c: dict[str, Any]) -> float:
-        return c["ssim"] - ssim_per_kb * (c["svg_bytes"] - defaults_bytes) / 1000
+    def value(c: dict[str, Any]) -> float:  # the defaults' size shifts every value alike, so it is left out
+        return c["ssim"] - ssim_per_kb * c["svg_bytes"] / 1000
 
     assert len(tried) >= 2 and value({"ssim": report["ssim"], "svg_bytes": report["svg_bytes"]}) == max(map(value, tried))
     with pytest.raises(Exception, match=r"size price -1\.0 SSIM per kB is out of range"):
         run_conversion(example_logo, ssim_per_kb=-1.0)
+
+
+@pytest.mark.parametrize(("cap", "methods", "converted"), [
+    (None, 3, ["m0", "m1", "m2"]),  # a price on size ranks without the defaults' measured size
+    (1.5, 3, ["m0", "m1", "defaults"]),  # a size cap needs it
+    (None, 1, ["m0", "defaults"]),  # a conversion the methods leave unused goes to the defaults
+])
+def test_the_defaults_take_a_conversion_of_their_own_only_under_a_size_cap_or_when_one_is_left(
+    two_colour_path: Path, cap: float | None, methods: int, converted: list[str]
+) -> None:
+    manager = new_manager()
+    for i in range(methods):
+        manager.register(InTestMethod(f"m{i}", "ok", 0.9 - i / 10, None, dict(defaults()) | {"path_precision": 1 + i}),
+                         name=f"m{i}")
+    routed = IntelligentRouter(manager).route(two_colour_path, Constraints(max_bytes_ratio=cap, max_conversions=3))
+    assert [c.method for c, _ in routed.conversions] == converted
 
 
 def test_routing_never_imports_torch_or_scikit_learn(two_colour_path: Path) -> None:
