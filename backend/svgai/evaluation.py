@@ -132,7 +132,7 @@ def routing(dataset: Path, split: str, limit: int, random_count: int, budget_ms:
     for i, (image_id, png) in enumerate(tqdm(evaluation_images(dataset, limit, split), desc="eval routing", unit="image")):
         rgb = load_image(png)
         routed = router.route(rgb, constraints)
-        # the router converts the defaults too (unless a target ended its feedback first): measured once
+        # the router's own conversion of the defaults when it made one (a size cap, or a conversion left over)
         baseline = next((v for c, v in routed.conversions if c.params == defaults()), None) or convert(rgb)
         best, random_ms = best_random(rgb, random_count, i, constraints, baseline.svg_bytes) if random_count else (None, None)
         rows.append({

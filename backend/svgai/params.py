@@ -105,9 +105,10 @@ ENCODED_FEATURES: tuple[str, ...] = tuple(
     + [f"{n.name}={_fmt(n.off)}" for n in SWITCHES]  # type: ignore[arg-type]
 )
 ENCODED_DIM = len(ENCODED_FEATURES)
-_NUMBERS_START = sum(len(c.choices) for c in CHOICES)
-_SWITCH_COLUMNS = [(_NUMBERS_START + NUMBERS.index(n), len(ENCODED_FEATURES) - len(SWITCHES) + i)
-                   for i, n in enumerate(SWITCHES)]
+COLUMNS: dict[str, int] = {c.name: ENCODED_FEATURES.index(f"{c.name}={c.choices[0]}") for c in CHOICES} | {
+    n.name: ENCODED_FEATURES.index(n.name) for n in NUMBERS
+}
+"""Where each parameter starts in the encoding: its one-hot block (``len(choices)`` wide) or its column."""
 
 
 def defaults() -> VTracerParams:
@@ -230,12 +231,11 @@ def refresh_switches(encoded: np.ndarray) -> np.ndarray:
     A numeric column counts as "off" when it decodes to the off value (integers round), so a moved
     row encodes what ``decode`` would give. Works in place and returns ``encoded``.
     """
-    for number_column, switch_column in _SWITCH_COLUMNS:
-        n = NUMBERS[number_column - _NUMBERS_START]
-        value = n.low + np.clip(encoded[..., number_column], 0.0, 1.0) * (n.high - n.low)
+    for i, n in enumerate(SWITCHES, start=ENCODED_DIM - len(SWITCHES)):  # the switches close the encoding
+        value = n.low + np.clip(encoded[..., COLUMNS[n.name]], 0.0, 1.0) * (n.high - n.low)
         if n.kind is int:
             value = np.round(value)
-        encoded[..., switch_column] = (value == n.off).astype(encoded.dtype)
+        encoded[..., i] = (value == n.off).astype(encoded.dtype)
     return encoded
 
 

@@ -26,6 +26,7 @@ from svgai.methods.base import Artifact, CallStats, artifact_performance
 from svgai.methods.objective import rank
 from svgai.params import (
     CHOICES,
+    COLUMNS,
     ENCODED_DIM,
     NUMBERS,
     VTracerParams,
@@ -44,14 +45,6 @@ ACTIONS: tuple[tuple[str, float], ...] = (
 """Action i: (parameter, change in unit range); a change of 0 means "next choice" for a category."""
 
 
-def _offsets() -> dict[str, int]:
-    """Where each parameter starts in the encoding (see ``svgai.params.encode``)."""
-    widths = [(c.name, len(c.choices)) for c in CHOICES] + [(n.name, 1) for n in NUMBERS]
-    starts = np.cumsum([0] + [w for _, w in widths[:-1]])
-    return {name: int(start) for (name, _), start in zip(widths, starts, strict=True)}
-
-
-_OFFSETS = _offsets()
 _WIDTHS = {c.name: len(c.choices) for c in CHOICES}
 _stats = CallStats()
 
@@ -60,7 +53,7 @@ def apply(encoded: np.ndarray, action: int) -> np.ndarray:
     """The encoded parameters after ``action`` (a new array; values stay in the encoding's range)."""
     name, change = ACTIONS[action]
     out = np.array(encoded, dtype=np.float32)
-    start = _OFFSETS[name]
+    start = COLUMNS[name]
     if name in _WIDTHS:
         width = _WIDTHS[name]
         out[start : start + width] = np.roll(out[start : start + width], 1)
