@@ -216,3 +216,15 @@ def test_validation_accepts_or_raises_invalid_params_for_anything(key: str, valu
         assert e.key == key
     else:
         assert params.validate(checked) == checked
+
+
+@pytest.mark.parametrize("name", ["bw", "poster", "photo"])
+def test_presets_are_vtracer_cli_presets_over_the_defaults(name: str) -> None:
+    chosen = params.preset(name)
+    changed = {k for k in params.NAMES if chosen[k] != params.defaults()[k]}  # type: ignore[literal-required]
+    assert changed == set(params.PRESETS[name])
+
+
+def test_unknown_preset_names_the_accepted_ones() -> None:
+    with pytest.raises(InvalidParams, match="accepted: defaults, bw, poster, photo"):
+        params.preset("vivid")

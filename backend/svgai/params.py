@@ -116,6 +116,24 @@ def defaults() -> VTracerParams:
     return _typed({s.name: (int(s.default) if isinstance(s, Number) and s.kind is int else s.default) for s in SPACE})
 
 
+PRESETS: dict[str, dict[str, str | int | float]] = {
+    "bw": {"colormode": "binary"},
+    "poster": {"color_precision": 8},
+    "photo": {"filter_speckle": 10, "color_precision": 8, "layer_difference": 48, "corner_threshold": 180},
+}
+"""VTracer's own command-line presets (``vtracer --preset bw|poster|photo``, its cmdapp ``config.rs``),
+as differences from ``defaults()``: what a careful user would try by hand, so evaluations compare with them."""
+
+
+def preset(name: str) -> VTracerParams:
+    """The full parameter set of one of VTracer's presets (``PRESETS``); ``"defaults"`` gives ``defaults()``."""
+    if name == "defaults":
+        return defaults()
+    if name not in PRESETS:
+        raise InvalidParams(f"unknown preset {name!r}; accepted: defaults, {', '.join(PRESETS)}", key="preset")
+    return validate({**defaults(), **PRESETS[name]})
+
+
 def _typed(values: dict[str, Any]) -> VTracerParams:
     return VTracerParams(**values)  # type: ignore[typeddict-item]
 
