@@ -1,8 +1,12 @@
 """The ``svgai`` command.
 
-User mistakes (a missing file, a bad parameter, ...) exit with status 2 and one line on stderr;
-``--debug`` shows the traceback. Sub-command groups that need heavy imports (dataset, model, bench)
-are loaded only when called.
+User mistakes (a missing file, a bad parameter, an output path that cannot be written, ...) exit with
+status 2 and one line on stderr, before any conversion work; ``--debug`` shows the traceback.
+Sub-command groups that need heavy imports (dataset, model, bench) are loaded only when called.
+
+Exit statuses (``svgai.exits``): 0 done; 1 a bug (traceback); 2 a user mistake or a missing optional
+install; 3 the SVG is written but misses ``--target-ssim``; 4 the SVG is written but could not be
+measured; 143 stopped by SIGTERM (child processes are killed first).
 """
 
 from __future__ import annotations
@@ -10,8 +14,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,15 @@ import click
 
 from svgai import __version__
 from svgai.errors import SvgaiError
+from svgai.exits import (
+    TARGET_MISSED,
+    UNMEASURED,
+    USER_ERROR,
+    conversion_status,
+    exit_on_sigterm,
+    missing_extra,
+)
+from svgai.files import check_output_path, write_atomically
 from svgai.log import configure_logging
 
 LAZY_COMMANDS = {
@@ -62,11 +73,12 @@ class SvgaiGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except SvgaiError as e:
-            if ctx.obj and ctx.obj.get("debug"):
+        except (SvgaiError, ModuleNotFoundError) as e:
+            message = missing_extra(e) if isinstance(e, ModuleNotFoundError) else str(e)
+            if message is None or (ctx.obj and ctx.obj.get("debug")):
                 raise
-            click.echo(f"error: {e}", err=True)
-            ctx.exit(2)
+            click.echo(f"error: {message}", err=True)
+            ctx.exit(USER_ERROR)
 
 
 @click.group(cls=SvgaiGroup)
@@ -80,27 +92,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
     configure_logging("DEBUG" if debug else None)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never a half-written file."""
-    path = path.resolve()
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise click.FileError(str(path), hint=f"cannot write in {path.parent} ({e.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise click.FileError(str(path), hint=e.strerror) from None
-        raise
-
-
 @cli.command()
 @click.argument("image", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the SVG (default: IMAGE with .svg).")
+@click.option("-o", "--output", type=click.Path(), help="Where to write the SVG (default: IMAGE with .svg).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A VTracer parameter (repeatable); see `svgai params`.")
 @click.option("--method", default=None, help="Force one parameter-choosing method (see `svgai plugins`).")
 @click.option("--target-ssim", type=float, default=None, help="Quality the router aims for.")
@@ -111,7 +105,7 @@ def write_atomically(path: Path, text: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def convert(
     image: Path,
-    output: Path | None,
+    output: str | None,
     params: tuple[str, ...],
     method: str | None,
     target_ssim: float | None,
@@ -124,6 +118,7 @@ def convert(
     from svgai.conversion import run_conversion
 
     started = time.perf_counter()
+    out = check_output_path(image.with_suffix(".svg") if output is None else output, source=image)
     result = run_conversion(
         image,
         params=params,
@@ -133,20 +128,26 @@ def convert(
         ssim_per_kb=ssim_per_kb,
         timeout_s=timeout_s,
     )
-    out = output or image.with_suffix(".svg")
     write_atomically(out, result["svg"])
     report = {k: v for k, v in result.items() if k != "svg"}
     report["output"] = str(out)
     report["total_ms"] = round((time.perf_counter() - started) * 1e3, 1)
     if as_json:
         click.echo(json.dumps(report, indent=2))
-        return
-    click.echo(
-        f"{out}: SSIM {report['ssim']:.4f}, {report['svg_bytes']:,} bytes, "
-        f"{report['path_count']} paths, {report['total_ms']:.0f} ms (method: {report['method']})"
-    )
-    for failure in report.get("fallbacks", []):
-        click.echo(f"  fallback: {failure['method']}: {failure['reason']}")
+    else:
+        quality = "SSIM not measured" if report["ssim"] is None else f"SSIM {report['ssim']:.4f}"
+        click.echo(
+            f"{out}: {quality}, {report['svg_bytes']:,} bytes, "
+            f"{report['path_count']} paths, {report['total_ms']:.0f} ms (method: {report['method']})"
+        )
+        for failure in report.get("fallbacks", []):
+            click.echo(f"  fallback: {failure['method']}: {failure['reason']}")
+    status = conversion_status(report)
+    if status == UNMEASURED:
+        click.echo(f"warning: the SVG was written but measuring it failed: {report['measure_error']}", err=True)
+    elif status == TARGET_MISSED:
+        click.echo(f"warning: SSIM {report['ssim']:.4f} misses the target {target_ssim}", err=True)
+    click.get_current_context().exit(status)
 
 
 @cli.command("params")
@@ -185,6 +186,7 @@ def info(as_json: bool) -> None:
 
 
 def main() -> None:
+    exit_on_sigterm()
     cli(prog_name="svgai")
 
 

@@ -22,7 +22,7 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from svgai.errors import RenderError
 from svgai.images import ImageSource, load_image
 from svgai.params import VTracerParams, validate
-from svgai.vectorize import vectorize
+from svgai.vectorize import fit_for_tracing, vectorize
 
 
 def render(svg: str, width: int, height: int) -> np.ndarray:
@@ -77,35 +77,51 @@ class Conversion:
     path_count: int
     vectorize_ms: float
     measure_ms: float
+    measure_error: str | None = None
+    """Why the SVG could not be measured (``ssim`` and ``psnr`` are then NaN); ``None`` when it was."""
 
     def summary(self) -> dict[str, Any]:
-        """Everything but the SVG text, JSON-ready (``psnr`` is ``None`` for a lossless result)."""
+        """Everything but the SVG text, JSON-ready (``psnr`` is ``None`` for a lossless result,
+        ``ssim`` and ``psnr`` are ``None`` when measuring failed)."""
         out = asdict(self)
         del out["svg"]
         out["params"] = dict(self.params)
-        if math.isinf(self.psnr):
+        if not math.isfinite(self.psnr):
             out["psnr"] = None
+        if math.isnan(self.ssim):
+            out["ssim"] = None
         return out
 
 
 def convert(
     image: ImageSource, params: Mapping[str, Any] | None = None, *, timeout_s: float | None = None
 ) -> Conversion:
-    """Vectorize ``image`` with ``params``, render it back and measure it (one real label)."""
+    """Vectorize ``image`` with ``params``, render it back and measure it (one real label).
+
+    An image above ``svgai.vectorize.TRACE_MAX_PIXELS`` is measured at the size it was traced at.
+    When VTracer succeeds but the SVG cannot be rendered, the ``Conversion`` still carries the SVG,
+    with NaN quality and ``measure_error`` saying why.
+    """
     rgb = load_image(image)
     checked = validate(params)
+    reference = fit_for_tracing(rgb)
     started = time.perf_counter()
-    svg = vectorize(rgb, checked, timeout_s=timeout_s)
+    svg = vectorize(reference, checked, timeout_s=timeout_s, size=(rgb.shape[1], rgb.shape[0]))
     traced = time.perf_counter()
-    rendered = render(svg, rgb.shape[1], rgb.shape[0])
-    quality = ssim(rgb, rendered)
+    quality, noise, failure = math.nan, math.nan, None
+    try:
+        rendered = render(svg, reference.shape[1], reference.shape[0])
+        quality, noise = ssim(reference, rendered), psnr(reference, rendered)
+    except RenderError as e:
+        failure = str(e)
     return Conversion(
         svg=svg,
         params=checked,
         ssim=quality,
-        psnr=psnr(rgb, rendered),
+        psnr=noise,
         svg_bytes=len(svg.encode("utf-8")),
         path_count=path_count(svg),
         vectorize_ms=(traced - started) * 1e3,
         measure_ms=(time.perf_counter() - traced) * 1e3,
+        measure_error=failure,
     )

@@ -42,7 +42,7 @@ def _use_model_dir(model_dir: Path | None) -> Iterator[None]:
 
 
 def _write(out: Path, name: str, result: dict[str, Any], text: str) -> None:
-    from svgai.cli import write_atomically
+    from svgai.files import write_atomically
 
     out.mkdir(parents=True, exist_ok=True)
     write_atomically(out / f"{name}.json", json.dumps(result, indent=2) + "\n")
