@@ -15,10 +15,11 @@ from collections.abc import Mapping
 from multiprocessing.connection import Connection
 from typing import Any
 
+import numpy as np
 import vtracer
 
 from svgai.errors import VectorizeError, VectorizeTimeout
-from svgai.images import ImageSource, encode_png, load_image
+from svgai.images import ImageSource, encode_png, is_opaque, load_rgba
 from svgai.params import VTracerParams, validate
 
 
@@ -27,12 +28,14 @@ def vectorize(
 ) -> str:
     """Trace ``image`` with VTracer and return the SVG text.
 
-    ``params`` may be partial; missing keys take VTracer's defaults. Raises ``InvalidImage``,
+    Transparency is kept: fully transparent pixels stay out of the SVG. ``params`` may be partial;
+    missing keys take VTracer's defaults. Raises ``InvalidImage``,
     ``InvalidParams`` (before VTracer runs), ``VectorizeError`` or ``VectorizeTimeout``.
     """
-    rgb = load_image(image)
+    rgba = load_rgba(image)
     checked = validate(params)
-    data = encode_png(rgb)
+    # VTracer keys out fully transparent pixels; an opaque raster goes as RGB (same trace, less data).
+    data = encode_png(np.ascontiguousarray(rgba[..., :3]) if is_opaque(rgba) else rgba)
     if timeout_s is None:
         return _trace(data, checked)
     if timeout_s <= 0:
