@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from svgai import vectorize as vectorize_module
 from svgai.errors import InvalidParams, SvgaiError, VectorizeError, VectorizeTimeout
 from svgai.images import encode_png, load_image
-from svgai.params import NAMES, defaults
 from svgai.measures import ssim
+from svgai.params import NAMES, defaults
 from svgai.quality import render
 from svgai.vectorize import vectorize
 

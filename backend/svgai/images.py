@@ -121,7 +121,7 @@ def _from_pil(image: Image.Image, max_pixels: int, what: str) -> np.ndarray:
 
 
 def _opaque(rgb: np.ndarray) -> np.ndarray:
-    alpha = np.full(rgb.shape[:2] + (1,), 255, dtype=np.uint8)
+    alpha = np.full((*rgb.shape[:2], 1), 255, dtype=np.uint8)
     return np.concatenate([rgb, alpha], axis=2)
 
 
