@@ -37,7 +37,7 @@ SCALE = 4.0
 """Vectorizing is for scaling: conversions are judged at 4× the raster's size ..."""
 MAX_COMPARE_SIDE = 1024
 """... capped at this long side, so one candidate never costs a 4096² render."""
-EDGE_WEIGHT = 0.85
+EDGE_WEIGHT = 0.9
 """Share of ``edge_fidelity`` in the score; the rest is ``ssim_scaled`` (chosen in docs/quality.md)."""
 SHARPEN_CONTRAST = 0.15
 """The proxy snaps a pixel to its neighbourhood's min or max where the two differ by more than this
