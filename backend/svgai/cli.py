@@ -29,6 +29,7 @@ LAZY_COMMANDS = {
     "eval": "svgai.evaluation:eval_group",
     "plugins": "svgai.plugins:plugins_command",
     "methods": "svgai.methods.fit:methods",
+    "quality": "svgai.quality_study:quality_group",
 }
 
 
@@ -108,6 +109,8 @@ def write_atomically(path: Path, text: str) -> None:
 @click.option("--ssim-per-kb", type=float, default=None,
               help="Size preference: SSIM each kilobyte over VTracer's defaults must buy (0: size is free).")
 @click.option("--timeout", "timeout_s", type=float, default=None, help="Give up on VTracer after this many seconds.")
+@click.option("--background", default=None, metavar="COLOUR",
+              help="Flatten the image onto this CSS colour first (default: keep its transparency).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def convert(
     image: Path,
@@ -118,6 +121,7 @@ def convert(
     budget_ms: float | None,
     ssim_per_kb: float | None,
     timeout_s: float | None,
+    background: str | None,
     as_json: bool,
 ) -> None:
     """Convert IMAGE to SVG and report the measured quality."""
@@ -132,6 +136,7 @@ def convert(
         budget_ms=budget_ms,
         ssim_per_kb=ssim_per_kb,
         timeout_s=timeout_s,
+        background=background,
     )
     out = output or image.with_suffix(".svg")
     write_atomically(out, result["svg"])
@@ -141,9 +146,10 @@ def convert(
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
+    alpha = ", transparency kept" if report["input_has_alpha"] and background is None else ""
     click.echo(
-        f"{out}: SSIM {report['ssim']:.4f}, {report['svg_bytes']:,} bytes, "
-        f"{report['path_count']} paths, {report['total_ms']:.0f} ms (method: {report['method']})"
+        f"{out}: quality {report['quality']:.4f} (SSIM at 1x {report['ssim']:.4f}), {report['svg_bytes']:,} bytes, "
+        f"{report['path_count']} paths, {report['total_ms']:.0f} ms (method: {report['method']}{alpha})"
     )
     for failure in report.get("fallbacks", []):
         click.echo(f"  fallback: {failure['method']}: {failure['reason']}")
