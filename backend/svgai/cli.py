@@ -27,8 +27,8 @@ LAZY_COMMANDS = {
     "model": "svgai.training.commands:model",
     "bench": "svgai.bench.commands:bench",
     "eval": "svgai.evaluation:eval_group",
-    "plugins": "svgai.plugins:plugins_command",
-    "methods": "svgai.methods.fit:methods",
+    "plugins": "svgai.plugin_commands:plugins_command",
+    "methods": "svgai.training.fit:methods",
 }
 
 

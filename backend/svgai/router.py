@@ -33,10 +33,10 @@ from svgai.hookspecs import Constraints, PerformanceInfo, Scores
 from svgai.images import ImageSource, load_image
 from svgai.log import get_logger
 from svgai.methods.objective import rank
-from svgai.methods.scoring import PredictorScorer, build_scorer
 from svgai.params import NAMES, VTracerParams, defaults, validate
 from svgai.plugins import call_plugin, call_within, get_plugins, implementers, performance_of
 from svgai.quality import Conversion, convert
+from svgai.scoring import PredictorScorer, build_scorer
 
 log = get_logger("router")
 LAST_LEVEL = "defaults"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -20,9 +20,7 @@ from svgai.methods.objective import value
 from svgai.methods.ppo import ACTIONS, STEP, apply, load_policy, observation
 from svgai.params import ENCODED_DIM, defaults, encode
 from svgai.router import DEFAULT_CONSTRAINTS
-
-if TYPE_CHECKING:
-    from svgai.methods.fit import Images
+from svgai.training.methods import Images, standardize, write_metrics
 
 EPISODE_STEPS = 8
 REWARD_SCALE = 100.0
@@ -101,7 +99,6 @@ def train_policy(train: Images, timesteps: int) -> dict[str, Any]:
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
 
-    from svgai.methods.fit import standardize
     from svgai_quality.predictor import LocalQualityPredictor
 
     try:
@@ -138,8 +135,6 @@ def train_policy(train: Images, timesteps: int) -> dict[str, Any]:
                       "validation_figures": (predictor.manifest.get("validation") or {}).get("figures")},
     }
     export_onnx(model, path, env.z.shape[1] + ENCODED_DIM)
-    from svgai.methods.fit import write_metrics
-
     write_metrics("ppo", {"method": "ppo", **settings})  # the run-time loader needs these before measuring
     fit = {"timesteps": timesteps, "train_images": len(train.ids), "seconds": round(seconds, 1),
            "ssim_per_kb": DEFAULT_CONSTRAINTS.ssim_per_kb, "reward_scale": REWARD_SCALE, **predicted_gain(env, path)}
