@@ -1,4 +1,4 @@
-"""Rendering an SVG back and measuring it: the label of DESIGN.md, on real traces."""
+"""Rendering an SVG back and measuring it: the label of docs/quality.md, on real traces."""
 
 from __future__ import annotations
 

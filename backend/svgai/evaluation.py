@@ -5,7 +5,7 @@ SVG bytes of (a) the router's choice, (b) VTracer's defaults, (c) the best of N 
 (best by the router's own objective, ``svgai.methods.objective``, on measured values), with the time
 each took. ``--split val`` runs it on the validation split, where the router's defaults are tuned.
 
-Targets (issue 5): the router beats the defaults by >= +0.02 mean SSIM at <= 1.2x their mean bytes,
+Targets (docs/targets.md): the router beats the defaults by >= +0.02 mean SSIM at <= 1.2x their mean bytes,
 spending <= 100 ms choosing (the final conversion excluded). Choosing is reported twice: the methods
 and predictor alone (``choose_ms``), and with the quality-feedback conversions before the final one
 (``choose_and_feedback_ms``).

@@ -126,7 +126,7 @@ class BasePredictor:
 
         :param image_path: path of a raster image readable by ``svgai.images.load_image``.
         :param params: a complete, validated VTracer parameter set (``svgai.params.validate``).
-        :return: the predicted SSIM (DESIGN.md's label), a float in [0, 1].
+        :return: the predicted SSIM (the label defined in docs/quality.md), a float in [0, 1].
         """
 
     @hookspec

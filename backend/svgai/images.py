@@ -2,7 +2,7 @@
 
 Every mode Pillow reads (RGBA, LA, P with transparency, 16-bit, grayscale, CMYK, the first frame of
 a GIF) comes out the same way: 8-bit RGB, alpha composited over white — the exact raster the label
-in DESIGN.md is measured on.
+is measured on (docs/quality.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Render an SVG back to pixels with resvg and measure how close it is to the raster.
 
-SSIM is the label defined in DESIGN.md: scikit-image's ``structural_similarity`` on float32 RGB,
+SSIM is the label defined in docs/quality.md: scikit-image's ``structural_similarity`` on float32 RGB,
 ``channel_axis=2``, ``data_range=255`` and the default 7×7 window, the SVG rendered at exactly the
 raster's size on white.
 """

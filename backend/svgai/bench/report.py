@@ -1,4 +1,4 @@
-"""The Markdown form of a ``svgai bench`` report, with DESIGN.md's targets side by side."""
+"""The Markdown form of a ``svgai bench`` report, with the targets (``svgai.targets``) side by side."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _get(report: dict[str, Any], *keys: str) -> Any:
 
 
 def targets(report: dict[str, Any]) -> list[Row]:
-    """(measure, target, measured value, passes, unit) for each target of DESIGN.md the bench measures."""
+    """(measure, target, measured value, passes, unit) for each target the bench measures."""
     runs = _get(report, "fresh_process", "runtime") or []
     rss = max((r["peak_rss_mb"] for r in runs if "peak_rss_mb" in r), default=None)
     torch_free = all(not r.get("torch_imported", True) for r in runs) if runs else None
@@ -80,7 +80,7 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     if "unavailable" in report["model"]:
         lines += [f"**Predictor: unavailable** — {report['model']['unavailable']}", ""]
-    lines += ["| target (DESIGN.md) | target | measured | met |", "|---|---|---|---|"]
+    lines += ["| target (docs/targets.md) | target | measured | met |", "|---|---|---|---|"]
     for name, target, value, passes, unit in targets(report):
         met = "–" if value is None else ("yes" if passes(value) else "**no**")
         lines.append(f"| {name} | {target} | {_value(value, unit)} | {met} |")

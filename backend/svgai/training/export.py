@@ -34,7 +34,7 @@ from svgai_quality.features import FEATURE_DIM, FEATURE_NAMES, IMAGE_SIZE
 log = get_logger(__name__)
 MANIFEST = "config.json"
 PREFERENCE = ("distilled", "quantized", "pruned")
-"""Which variant a predictor takes first when none is asked for (as in the seed)."""
+"""Which variant a predictor takes first when none is asked for: fp32, then int8, then pruned."""
 
 
 def load_checkpoint(path: Path) -> QualityModel:
@@ -113,7 +113,7 @@ def parity(model: torch.nn.Module, folder: Path, files: dict[str, str], batch: i
 
 
 def export_torchscript(model: torch.nn.Module, path: Path) -> None:
-    """Trace the whole model (pixels, features, params) → (ssim, log bytes) for the seed's TorchScript users."""
+    """Trace the whole model (pixels, features, params) → (ssim, log bytes) for callers that load TorchScript."""
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.jit.save(torch.jit.trace(model, example_inputs(4)), str(path))

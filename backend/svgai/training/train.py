@@ -7,7 +7,7 @@ teacher → distillation and writes both checkpoints as safetensors.
 Targets. Measured SSIM is concentrated near 1, so the network predicts its logit (clipped to
 ``SSIM_RANGE``) and is trained on three terms, each divided by its variance on the train split:
 squared error of the logit (ranks near-perfect results), squared error in SSIM space (what is
-reported), and squared error of standardised log SVG bytes. Distillation (as in the seed):
+reported), and squared error of standardised log SVG bytes. Distillation:
 ``0.7 · loss(student, teacher) + 0.3 · loss(student, ground truth)``.
 """
 

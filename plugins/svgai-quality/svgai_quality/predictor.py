@@ -282,7 +282,7 @@ class LocalQualityPredictor:
         return Prediction(np.clip(ssim, 0.0, 1.0), np.exp(log_bytes, dtype=np.float64))
 
     def predict_quality(self, image_path: ImageSource, params: Mapping[str, Any]) -> float:
-        """Predicted SSIM of converting ``image_path`` with ``params`` (the seed's interface)."""
+        """Predicted SSIM of converting ``image_path`` with ``params`` (one candidate; ``predict`` scores many)."""
         return float(self.predict(image_path, [params]).ssim[0])
 
     def predict_svg_bytes(self, image: ImageSource, params: Mapping[str, Any]) -> float:
