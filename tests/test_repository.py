@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from svgai.targets import PREDICTOR, ROUTING
+
 ROOT = Path(__file__).resolve().parents[1]
 OUTSIDE = ("DESIGN" + ".md", "../" + "shared")  # split so that this file does not cite them itself
 
@@ -26,6 +28,12 @@ def test_no_file_cites_a_document_outside_the_repository() -> None:
     assert cited == []
 
 
-@pytest.mark.parametrize("name", ["architecture.md", "data.md"])
+@pytest.mark.parametrize("name", ["architecture.md", "data.md", "targets.md"])
 def test_the_docs_exist(name: str) -> None:
     assert (ROOT / "docs" / name).read_text(encoding="utf-8").startswith("# ")
+
+
+def test_docs_targets_lists_every_target_as_svgai_targets_defines_it() -> None:
+    page = (ROOT / "docs" / "targets.md").read_text(encoding="utf-8")
+    for target in (*PREDICTOR, *ROUTING):
+        assert f"| {target.label} | `{target.name}` | {target.bound} | {target.meaning} |" in page, target.name

@@ -208,8 +208,7 @@ class IntelligentRouter:
 
         The defaults get a conversion of their own only under a size cap, which needs their measured
         size; otherwise they are converted only when the methods leave a conversion unused (the price on
-        size shifts every candidate's objective alike, so the ranking needs no measured reference, and
-        the defaults were picked for 0 of 228 test images when they had a reserved slot).
+        size shifts every candidate's objective alike, so the ranking needs no measured reference).
         """
         own = [c for c in choice.candidates if c.params != defaults()]
         last = next(c for c in choice.candidates if c.params == defaults()) if len(own) < len(choice.candidates) else None

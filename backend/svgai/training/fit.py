@@ -19,7 +19,7 @@ import click
 import numpy as np
 
 from svgai.log import get_logger
-from svgai.methods.base import methods_dir
+from svgai.model_folder import methods_dir
 from svgai.router import DEFAULT_CONSTRAINTS
 from svgai.training.methods import (
     Images,

@@ -21,10 +21,11 @@ from tqdm import tqdm
 
 from svgai.errors import SvgaiError
 from svgai.features import FEATURE_NAMES, image_features
+from svgai.files import write_atomically
 from svgai.hookspecs import Constraints
 from svgai.images import load_image
-from svgai.methods.base import methods_dir
 from svgai.methods.objective import rank
+from svgai.model_folder import methods_dir
 from svgai.params import ENCODED_FEATURES, NAMES, encode
 from svgai.quality import convert
 from svgai.router import DEFAULT_CONSTRAINTS, IntelligentRouter
@@ -178,7 +179,5 @@ def write_metrics(name: str, data: dict[str, Any]) -> Path:
     """Write method ``name``'s figures where its plugin reads them (``svgai.methods.base.read_metrics``)."""
     path = methods_dir() / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    write_atomically(path, json.dumps(data, indent=1))
     return path

@@ -15,9 +15,9 @@ import numpy as np
 from tqdm import tqdm
 
 from svgai.errors import ModelUnavailable
-from svgai.methods.base import methods_dir
 from svgai.methods.objective import value
 from svgai.methods.ppo import ACTIONS, STEP, apply, load_policy, observation
+from svgai.model_folder import methods_dir, portable
 from svgai.params import ENCODED_DIM, defaults, encode
 from svgai.router import DEFAULT_CONSTRAINTS
 from svgai.training.methods import Images, standardize, write_metrics
@@ -131,7 +131,7 @@ def train_policy(train: Images, timesteps: int) -> dict[str, Any]:
     settings = {
         "artifact": path.name, "actions": [list(a) for a in ACTIONS], "step": STEP, "encoded_dim": ENCODED_DIM,
         "feature_mean": mean.tolist(), "feature_scale": scale.tolist(), "steps": EPISODE_STEPS,
-        "simulator": {"model_dir": str(predictor.model_dir), "variant": predictor.variant,
+        "simulator": {"model_dir": portable(predictor.model_dir), "variant": predictor.variant,
                       "validation_figures": (predictor.manifest.get("validation") or {}).get("figures")},
     }
     export_onnx(model, path, env.z.shape[1] + ENCODED_DIM)
