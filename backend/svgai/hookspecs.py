@@ -45,6 +45,9 @@ class PerformanceInfo(TypedDict):
     ``quality_source``: where ``expected_quality`` comes from (file and the command that wrote it).
     ``latency_p50_ms`` / ``latency_p95_ms``: running percentiles of this process's real calls
     (``None`` before the first call). ``calls`` / ``failures``: counts of those calls.
+    ``needs_predictor``: the method cannot run without a quality predictor (its ``scorer``). It need
+    not look for one: ``svgai.plugins.performance_of`` reports it unavailable unless a predictor is
+    registered and loads.
     """
 
     available: bool

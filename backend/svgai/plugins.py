@@ -162,8 +162,30 @@ def call_within(fn: Callable[[], Any], timeout_s: float) -> Any:
     return box["value"]
 
 
+def predictor_names(manager: pluggy.PluginManager) -> list[str]:
+    """Names of the plugins that predict quality (batch predictors first)."""
+    return list(dict.fromkeys(implementers(manager, "predict_candidates") + implementers(manager, "predict_quality")))
+
+
 def performance_of(manager: pluggy.PluginManager, name: str) -> PerformanceInfo:
-    """A plugin's performance info, checked; a plugin that fails to report is unavailable."""
+    """A plugin's performance info, checked; a plugin that fails to report is unavailable.
+
+    A method that needs a quality predictor is available only when one is registered and loads (its
+    own performance info says available): a method cannot see the other plugins, so this is checked here.
+    """
+    info = _reported(manager, name)
+    if info["available"] and info["needs_predictor"]:
+        others = [p for p in predictor_names(manager) if p != name]
+        loaded = [p for p in others if _reported(manager, p)["available"]]
+        if not loaded:
+            found = f"{', '.join(others)} did not load" if others else "none is registered"
+            info = info.copy()
+            info["available"], info["reason"] = False, f"needs a quality predictor and {found}"
+    return info
+
+
+def _reported(manager: pluggy.PluginManager, name: str) -> PerformanceInfo:
+    """What the plugin itself reports, checked for shape and finite numbers."""
     try:
         info = call_within(lambda: call_plugin(manager, name, "get_performance_info"), PERFORMANCE_TIMEOUT_S)
         missing = [k for k in PERFORMANCE_KEYS if k not in info] if isinstance(info, Mapping) else list(PERFORMANCE_KEYS)
