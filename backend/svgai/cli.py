@@ -10,15 +10,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from svgai import __version__
+from svgai import __version__, files
 from svgai.errors import SvgaiError
 from svgai.log import configure_logging
 
@@ -27,8 +25,8 @@ LAZY_COMMANDS = {
     "model": "svgai.training.commands:model",
     "bench": "svgai.bench.commands:bench",
     "eval": "svgai.evaluation:eval_group",
-    "plugins": "svgai.plugins:plugins_command",
-    "methods": "svgai.methods.fit:methods",
+    "plugins": "svgai.plugin_commands:plugins_command",
+    "methods": "svgai.training.fit:methods",
     "quality": "svgai.quality_study:quality_group",
 }
 
@@ -82,21 +80,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never a half-written file."""
-    path = path.resolve()
+    """Write ``text`` to ``path`` whole or not at all (``svgai.files``); a failure is a ``click.FileError``."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        files.write_atomically(path, text)
     except OSError as e:
-        raise click.FileError(str(path), hint=f"cannot write in {path.parent} ({e.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise click.FileError(str(path), hint=e.strerror) from None
-        raise
+        raise click.FileError(str(path), hint=e.strerror or str(e)) from None
 
 
 @cli.command()
