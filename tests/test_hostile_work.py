@@ -25,7 +25,8 @@ from PIL import Image, ImageDraw
 
 from svgai.cli import cli
 from svgai.exits import TERMINATED, UNMEASURED
-from svgai.quality import convert, ssim
+from svgai.measures import ssim
+from svgai.quality import convert
 from svgai.vectorize import TRACE_MAX_PIXELS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +80,7 @@ def test_a_huge_logo_keeps_its_colours_and_shape() -> None:
     colours = fills(conversion.svg)
     assert any(r > 200 and g < 60 for r, g, _ in colours) and all(max(c) >= 0xC0 for c in colours)
     small = np.asarray(image.resize((440, 440), Image.Resampling.BOX))
-    assert ssim(small, rendered(conversion.svg, 440, 440)) > 0.95
+    assert ssim(small, rendered(conversion.svg, 440, 440), 255.0) > 0.95
 
 
 # issue 11 case 8: VTracer succeeded, measuring failed: the SVG is kept and the failure reported

@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from svgai import __version__
-from svgai.errors import SvgaiError
+from svgai.errors import InvalidOutput, SvgaiError
 from svgai.exits import (
     TARGET_MISSED,
     UNMEASURED,
@@ -38,8 +38,9 @@ LAZY_COMMANDS = {
     "model": "svgai.training.commands:model",
     "bench": "svgai.bench.commands:bench",
     "eval": "svgai.evaluation:eval_group",
-    "plugins": "svgai.plugins:plugins_command",
-    "methods": "svgai.methods.fit:methods",
+    "plugins": "svgai.plugin_commands:plugins_command",
+    "methods": "svgai.training.fit:methods",
+    "quality": "svgai.quality_study:quality_group",
 }
 
 
@@ -102,6 +103,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--ssim-per-kb", type=float, default=None,
               help="Size preference: SSIM each kilobyte over VTracer's defaults must buy (0: size is free).")
 @click.option("--timeout", "timeout_s", type=float, default=None, help="Give up on VTracer after this many seconds.")
+@click.option("--background", default=None, metavar="COLOUR",
+              help="Flatten the image onto this CSS colour first (default: keep its transparency).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def convert(
     image: Path,
@@ -112,6 +115,7 @@ def convert(
     budget_ms: float | None,
     ssim_per_kb: float | None,
     timeout_s: float | None,
+    background: str | None,
     as_json: bool,
 ) -> None:
     """Convert IMAGE to SVG and report the measured quality."""
@@ -127,18 +131,24 @@ def convert(
         budget_ms=budget_ms,
         ssim_per_kb=ssim_per_kb,
         timeout_s=timeout_s,
+        background=background,
     )
-    write_atomically(out, result["svg"])
+    try:
+        write_atomically(out, result["svg"])
+    except OSError as e:
+        raise InvalidOutput(f"{out}: cannot be written ({e.strerror or e})") from None
     report = {k: v for k, v in result.items() if k != "svg"}
     report["output"] = str(out)
     report["total_ms"] = round((time.perf_counter() - started) * 1e3, 1)
     if as_json:
         click.echo(json.dumps(report, indent=2))
     else:
-        quality = "SSIM not measured" if report["ssim"] is None else f"SSIM {report['ssim']:.4f}"
+        alpha = ", transparency kept" if report["input_has_alpha"] and background is None else ""
+        quality = "not measured" if report["ssim"] is None else \
+            f"quality {report['quality']:.4f} (SSIM at 1x {report['ssim']:.4f})"
         click.echo(
             f"{out}: {quality}, {report['svg_bytes']:,} bytes, "
-            f"{report['path_count']} paths, {report['total_ms']:.0f} ms (method: {report['method']})"
+            f"{report['path_count']} paths, {report['total_ms']:.0f} ms (method: {report['method']}{alpha})"
         )
         for failure in report.get("fallbacks", []):
             click.echo(f"  fallback: {failure['method']}: {failure['reason']}")

@@ -1,30 +1,73 @@
-"""Writing output files: checked before any work, written whole, never over the wrong thing.
+"""The one way svgai writes a file: whole or not at all.
 
-``check_output_path`` refuses a destination before a conversion spends time on it: an empty path, a
-folder (or a path ending in ``/``, which asks for one), a missing or unwritable parent folder, or the
-input image itself. ``write_atomically`` then writes a regular file through a temporary file in
-the same folder and a rename, so a reader never sees half a file; a target that is not a regular
-file (``/dev/null``, a FIFO, a terminal) is written directly, as a shell redirection would, because
-renaming over it would replace the device or pipe with a plain file. A new file gets the mode the
-umask allows (``0o666 & ~umask``, like ``open()``); an existing file keeps its mode.
+``write_atomically`` writes to a temporary file in the target's folder and renames it over the
+target, so a reader (or a killed process) never sees half a file. What a careful command-line tool
+must also respect is kept: a target that is not a regular file (``/dev/null``, a FIFO, a terminal)
+is written directly, never replaced; a new file gets the permissions the umask allows, like
+``open(path, "w")``; an existing file keeps its mode; a symbolic link keeps pointing where it did
+(the file it points to is replaced).
+
+``check_output_path`` refuses a destination before a conversion spends time on it: an empty path,
+a folder (or a path ending in ``/``, which asks for one), a missing or unwritable parent folder, or
+the input image itself (by path or by inode).
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import stat
-import tempfile
 from pathlib import Path
 
 from svgai.errors import InvalidOutput
+
+NEW_FILE_MODE = 0o666
+"""Mode asked for a new file; the umask takes its bits away, as for any file a program creates."""
+
+
+def write_atomically(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Write ``data`` (text is UTF-8) to ``path`` through a temporary file and a rename.
+
+    Raises ``OSError`` when the folder cannot be written; the temporary file is then removed.
+    """
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    target = Path(path).resolve()
+    try:
+        mode: int | None = os.stat(target).st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(target, "wb") as device:
+            device.write(payload)
+        return
+    temporary, fd = _create_beside(target)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(payload)
+        if mode is not None:
+            os.chmod(temporary, stat.S_IMODE(mode))
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _create_beside(target: Path) -> tuple[Path, int]:
+    """A new hidden file next to ``target``, opened for writing, created with the umask applied."""
+    while True:
+        temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            return temporary, os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, NEW_FILE_MODE)
+        except FileExistsError:
+            continue
 
 
 def check_output_path(output: str | os.PathLike[str], *, source: str | os.PathLike[str] | None = None) -> Path:
     """Return ``output`` as a ``Path`` if a file can be written there; else raise ``InvalidOutput``.
 
-    ``source`` is the input the output is made from: the same file (by path or by inode) is refused.
-    The parent folder is probed by creating and removing a temporary file, which is the only check
-    that also holds for root and for pseudo file systems such as ``/proc``.
+    ``source`` is the input the output is made from: the same file is refused. The folder is probed
+    by creating and removing a temporary file, the only check that also holds for root and for
+    pseudo file systems such as ``/proc``.
     """
     text = os.fspath(output)
     if not text:
@@ -39,79 +82,21 @@ def check_output_path(output: str | os.PathLike[str], *, source: str | os.PathLi
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
         raise InvalidOutput(f"{text}: cannot be written: the folder {folder} {what}")
-    existing = _stat(path)
-    if existing is not None and not stat.S_ISREG(existing.st_mode):
-        if not os.access(path, os.W_OK):
-            raise InvalidOutput(f"{text}: cannot be written (permission denied)")
-        return path
-    if existing is not None and not os.access(path, os.W_OK):
-        raise InvalidOutput(f"{text}: cannot be written (the file is read-only)")
     try:
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.resolve().parent)
+        mode: int | None = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not os.access(path, os.W_OK):
+        raise InvalidOutput(f"{text}: cannot be written (permission denied)")
+    if mode is not None and not stat.S_ISREG(mode):
+        return path  # written in place (see write_atomically)
+    try:
+        probe, fd = _create_beside(path.resolve())
     except OSError as e:
         raise InvalidOutput(f"{text}: cannot be written in {folder} ({e.strerror or e})") from None
     os.close(fd)
-    os.unlink(probe)
+    probe.unlink()
     return path
-
-
-def write_atomically(path: Path, data: str | bytes) -> None:
-    """Write ``data`` (text as UTF-8) to ``path`` so that it is either the old or the whole new content.
-
-    Raises ``InvalidOutput`` when the file cannot be written; no temporary file is left behind.
-    """
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    existing = _stat(path)
-    if existing is not None and not stat.S_ISREG(existing.st_mode):
-        _write_in_place(path, payload)
-        return
-    target = Path(path).resolve()
-    mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o666 & ~current_umask()
-    try:
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    except OSError as e:
-        raise InvalidOutput(f"{path}: cannot be written in {target.parent} ({e.strerror or e})") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), mode)  # mkstemp creates 0600
-            f.write(payload)
-        os.replace(temporary, target)
-    except BaseException as e:
-        Path(temporary).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise InvalidOutput(f"{path}: cannot be written ({e.strerror or e})") from None
-        raise
-
-
-def current_umask() -> int:
-    """This process's umask, read without changing it where the system allows (Linux)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)  # elsewhere the only way to read it is to set it, briefly
-    os.umask(mask)
-    return mask
-
-
-def _write_in_place(path: Path, payload: bytes) -> None:
-    try:
-        with open(path, "wb") as f:
-            f.write(payload)
-    except OSError as e:
-        raise InvalidOutput(f"{path}: cannot be written ({e.strerror or e})") from None
-
-
-def _stat(path: Path) -> os.stat_result | None:
-    try:
-        return os.stat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as e:
-        raise InvalidOutput(f"{path}: cannot be inspected ({e.strerror or e})") from None
 
 
 def _same_file(output: Path, source: Path) -> bool:

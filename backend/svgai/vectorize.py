@@ -34,7 +34,7 @@ import vtracer
 from PIL import Image
 
 from svgai.errors import InvalidParams, VectorizeError, VectorizeTimeout
-from svgai.images import ImageSource, encode_png, load_image
+from svgai.images import ImageSource, encode_png, is_opaque, load_rgba
 from svgai.log import get_logger
 from svgai.params import VTracerParams, validate
 
@@ -57,17 +57,18 @@ def vectorize(
 ) -> str:
     """Trace ``image`` with VTracer and return the SVG text.
 
-    ``params`` may be partial; missing keys take VTracer's defaults. ``size`` (width, height) is the
-    size the SVG declares, when ``image`` was already downscaled by ``fit_for_tracing`` (default: the
-    image's own size). Raises ``InvalidImage``, ``InvalidParams`` (before VTracer runs),
-    ``VectorizeError`` or ``VectorizeTimeout``.
+    Transparency is kept: fully transparent pixels stay out of the SVG. ``params`` may be partial;
+    missing keys take VTracer's defaults. ``size`` (width, height) is the size the SVG declares, when
+    ``image`` was already downscaled by ``fit_for_tracing`` (default: the image's own size). Raises
+    ``InvalidImage``, ``InvalidParams`` (before VTracer runs), ``VectorizeError`` or ``VectorizeTimeout``.
     """
     check_time_limit(timeout_s)
-    rgb = load_image(image)
+    rgba = load_rgba(image)
     checked = validate(params)
-    declared = size or (rgb.shape[1], rgb.shape[0])
-    traced = fit_for_tracing(rgb)
-    data = encode_png(traced)
+    declared = size or (rgba.shape[1], rgba.shape[0])
+    traced = fit_for_tracing(rgba)
+    # An opaque raster goes as RGB (same trace, less data); see ``keyed`` for transparent ones.
+    data = encode_png(np.ascontiguousarray(traced[..., :3]) if is_opaque(traced) else keyed(traced))
     svg = _trace(data, checked) if timeout_s is None else _trace_with_time_limit(data, checked, timeout_s)
     return _declare_size(svg, (traced.shape[1], traced.shape[0]), declared)
 
@@ -83,15 +84,15 @@ def check_time_limit(timeout_s: float | None) -> None:
         )
 
 
-def fit_for_tracing(rgb: np.ndarray) -> np.ndarray:
-    """``rgb`` itself if it has at most ``TRACE_MAX_PIXELS`` pixels, else a box-filtered copy that fits."""
-    height, width = rgb.shape[:2]
+def fit_for_tracing(raster: np.ndarray) -> np.ndarray:
+    """``raster`` itself if it has at most ``TRACE_MAX_PIXELS`` pixels, else a box-filtered copy that fits."""
+    height, width = raster.shape[:2]
     if width * height <= TRACE_MAX_PIXELS:
-        return rgb
+        return raster
     scale = math.sqrt(TRACE_MAX_PIXELS / (width * height))
     fitted = (max(1, int(width * scale)), max(1, int(height * scale)))
     log.info("downscaled_for_tracing", width=width, height=height, traced_width=fitted[0], traced_height=fitted[1])
-    return np.asarray(Image.fromarray(rgb).resize(fitted, Image.Resampling.BOX))
+    return np.asarray(Image.fromarray(raster).resize(fitted, Image.Resampling.BOX))
 
 
 _SVG_SIZE = re.compile(r'(<svg\b[^>]*?)\swidth="(\d+)" height="(\d+)"\s*>')
@@ -110,6 +111,23 @@ def _declare_size(svg: str, traced: tuple[int, int], declared: tuple[int, int]) 
         f'{svg[: header.start()]}{header.group(1)} width="{width}" height="{height}" viewBox="0 0 {width} {height}">\n'
         f'<g transform="scale({sx!r} {sy!r})">{svg[header.end() : end]}</g>\n{svg[end:]}'
     )
+
+
+ALPHA_CUTOFF = 128
+"""Pixels at least this opaque are traced as opaque; the rest are keyed out (see ``keyed``)."""
+
+
+def keyed(rgba: np.ndarray) -> np.ndarray:
+    """``rgba`` with every pixel either fully opaque or fully transparent, split at ``ALPHA_CUTOFF``.
+
+    VTracer keys out only fully transparent pixels and traces every other one as opaque, so the
+    faint pixels of an anti-aliased edge (alpha 1–20) became specks and slivers around a
+    transparent logo. Cut at half coverage, the edge lies where the anti-aliasing put it, and the
+    renderer anti-aliases the vector edge again.
+    """
+    out = rgba.copy()
+    out[..., 3] = np.where(rgba[..., 3] >= ALPHA_CUTOFF, 255, 0)
+    return out
 
 
 def _trace(png: bytes, params: VTracerParams) -> str:

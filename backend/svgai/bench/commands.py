@@ -28,7 +28,7 @@ def _use_model_dir(model_dir: Path | None) -> Iterator[None]:
     if model_dir is None:
         yield
         return
-    from svgai_quality.predictor import MODEL_DIR_ENV
+    from svgai.model_folder import MODEL_DIR_ENV
 
     previous = os.environ.get(MODEL_DIR_ENV)
     os.environ[MODEL_DIR_ENV] = str(model_dir)
