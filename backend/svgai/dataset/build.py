@@ -21,6 +21,7 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from svgai.dataset import store
+from svgai.dataset.canvas import ALL_SIDES
 from svgai.dataset.card import Throughput, make_card
 from svgai.dataset.executors import make_executor
 from svgai.dataset.jobs import Task, task_for
@@ -43,6 +44,8 @@ class BuildConfig:
     """Sources whose images all go to the "heldout" split; ``None``: those of ``DEFAULT_HOLDOUT`` in ``sources``."""
     sets: int = 16
     seed: int = 0
+    max_side: int = ALL_SIDES[1]
+    """Cap on the rasters' long side (quick builds and tests use a small one)."""
     workers: int | None = None
     executor: str = "process"
     address: str | None = None
@@ -54,7 +57,7 @@ class BuildConfig:
     def settings(self) -> dict[str, Any]:
         """The settings a resumed build must share with the first run."""
         return {"sources": list(self.sources), "holdout": list(self.holdout or ()), "limit_images": self.limit_images,
-                "sets": self.sets, "seed": self.seed}
+                "sets": self.sets, "seed": self.seed, "max_side": self.max_side}
 
 
 @dataclass
@@ -80,12 +83,12 @@ def _seeded_order(icons: list[Icon], seed: int) -> Iterator[Icon]:
 
 
 def select_images(resolved: list[tuple[str, Path, str | None]], limit: int | None, seed: int,
-                  holdout: tuple[str, ...] = ()) -> _Selection:
+                  holdout: tuple[str, ...] = (), max_side: int = ALL_SIDES[1]) -> _Selection:
     """Render icons taken in turn from each source until ``limit`` unique, non-blank images (or all)."""
     queues = [_seeded_order(read_icons(source, path), seed) for source, path, _ in resolved]
     turns = (icon for round_ in itertools.zip_longest(*queues) for icon in round_ if icon is not None)
     selection = _Selection()
-    rendered = render_unique(turns, selection.counts, seed=seed, holdout=holdout)
+    rendered = render_unique(turns, selection.counts, seed=seed, holdout=holdout, max_side=max_side)
     selection.images = list(itertools.islice(rendered, limit) if limit is not None else rendered)
     return selection
 
@@ -95,7 +98,7 @@ def _images(config: BuildConfig, resolved: list[tuple[str, Path, str | None]]) -
     if images is not None:
         return images
     started = time.monotonic()
-    selection = select_images(resolved, config.limit_images, config.seed, config.holdout or ())
+    selection = select_images(resolved, config.limit_images, config.seed, config.holdout or (), config.max_side)
     if not selection.images:
         raise SvgaiError(f"no usable images in sources {', '.join(config.sources)} (all blank or unrenderable)")
     counts = asdict(selection.counts)
@@ -118,6 +121,8 @@ def build(config: BuildConfig, command: str) -> dict[str, Any]:
     """Build (or resume) the dataset in ``config.out`` and return its card."""
     if config.sets < 1:
         raise SvgaiError(f"--sets must be at least 1 (got {config.sets})")
+    if not ALL_SIDES[0] <= config.max_side <= ALL_SIDES[1]:
+        raise SvgaiError(f"--max-side must be within {ALL_SIDES[0]}..{ALL_SIDES[1]} px (got {config.max_side})")
     if config.limit_images is not None and config.limit_images < 1:
         raise SvgaiError(f"--limit-images must be at least 1 (got {config.limit_images})")
     resolved = [resolve(token, config.cache) for token in config.sources]

@@ -72,12 +72,15 @@ def _grid_side(svg: str) -> int:
     return max(1, round(float(found.group(1)))) if found else 24
 
 
-def plan_for(icon: Icon, seed: int) -> Plan:
-    """The seeded plan of ``icon``'s raster (every draw happens in the same order for every kind)."""
+def plan_for(icon: Icon, seed: int, max_side: int = ALL_SIDES[1]) -> Plan:
+    """The seeded plan of ``icon``'s raster, its long side at most ``max_side`` (raster-origin images keep theirs).
+
+    Every random draw happens in the same order for every kind.
+    """
     digest = hashlib.sha256(f"{seed}:{icon.kind}:".encode() + icon.content).hexdigest()
     rng = np.random.default_rng(int(digest[:16], 16))
     low, high = COMMON_SIDES if rng.random() < COMMON_SHARE else ALL_SIDES
-    long_side = round(math.exp(rng.uniform(math.log(low), math.log(high))))
+    long_side = min(max_side, round(math.exp(rng.uniform(math.log(low), math.log(high)))))
     aspect_w, aspect_h = ASPECTS[rng.integers(len(ASPECTS))]
     margin = float(rng.uniform(*MARGIN))
     ground, hue, light = rng.random(), rng.random(), rng.random() < 0.5
@@ -97,6 +100,7 @@ def plan_for(icon: Icon, seed: int) -> Plan:
     if icon.kind == "pixel":
         assert icon.svg is not None
         grid = _grid_side(icon.svg) + 2 * cells
+        scale = max(1, min(scale, max_side // grid))
         return Plan(digest, grid * scale, grid * scale, cells / grid, background, ink, degradation, grid)
     if icon.kind == "raster":
         assert icon.png is not None

@@ -43,6 +43,8 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 @click.option("--limit-images", type=int, default=None, help="Use at most N images, taken in turn from each source.")
 @click.option("--sets", type=int, default=16, show_default=True, help="Parameter sets per image (set 0 = defaults).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the image choice and the samples.")
+@click.option("--max-side", type=int, default=1024, show_default=True,
+              help="Cap on the rasters' long side in px (sizes are drawn from about 32-1024).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: one per CPU core).")
 @click.option("--executor", type=click.Choice(["process", "ray"]), default="process", show_default=True,
               help="A local process pool, or Ray (pip install 'svgai[ray]').")
@@ -60,7 +62,7 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
               help="Labels per Parquet part file (a part is also written every 10 s).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def build_command(
-    out: Path, limit_images: int | None, sets: int, seed: int, workers: int | None, executor: str,
+    out: Path, limit_images: int | None, sets: int, seed: int, max_side: int, workers: int | None, executor: str,
     address: str | None, sources: str, holdout: tuple[str, ...], cache: Path, task_timeout: float, part_rows: int,
     no_progress: bool,
 ) -> None:
@@ -73,6 +75,7 @@ def build_command(
         holdout=holdout or None,
         sets=sets,
         seed=seed,
+        max_side=max_side,
         workers=workers,
         executor=executor,
         address=address,

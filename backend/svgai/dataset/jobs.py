@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from svgai.errors import SvgaiError, VectorizeError
-from svgai.images import load_rgba
+from svgai.images import ImageSource, load_rgba
 from svgai.params import PRESETS, VTracerParams, defaults, preset, sample
 from svgai.quality import Reference, convert
 
@@ -90,8 +90,13 @@ class References:
         return cls(truth, Reference.of(truth.raster))
 
 
-def label(image_id: str, references: References, set_index: int, params: VTracerParams) -> dict[str, Any]:
-    """One real conversion with ``params``, measured, as a label row; VTracer failures become rows."""
+def label(image_id: str, references: References | ImageSource, set_index: int, params: VTracerParams) -> dict[str, Any]:
+    """One real conversion with ``params``, measured, as a label row; VTracer failures become rows.
+
+    ``references`` may also be a plain image (judged against its proxy).
+    """
+    if not isinstance(references, References):
+        references = References(Reference.of(references), None)
     try:
         done = convert(references.reference, params)
         proxy = None

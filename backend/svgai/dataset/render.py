@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from svgai.dataset.canvas import Plan, plan_for, wrap
+from svgai.dataset.canvas import ALL_SIDES, Plan, plan_for, wrap
 from svgai.dataset.degrade import degrade
 from svgai.dataset.sources import Icon
 from svgai.errors import SvgaiError
@@ -159,9 +159,9 @@ class RenderCounts:
     failed: int = 0
 
 
-def render_icon(icon: Icon, seed: int, holdout: Collection[str] = ()) -> RenderedIcon | str:
+def render_icon(icon: Icon, seed: int, holdout: Collection[str] = (), max_side: int = ALL_SIDES[1]) -> RenderedIcon | str:
     """``icon`` as a dataset image, or why not (``"failed"`` or ``"blank"``)."""
-    plan = plan_for(icon, seed)
+    plan = plan_for(icon, seed, max_side)
     try:
         drawn = draw(icon, plan)
     except (SvgaiError, OSError, ValueError) as e:  # a broken icon must not stop the build
@@ -191,12 +191,12 @@ def render_icon(icon: Icon, seed: int, holdout: Collection[str] = ()) -> Rendere
 
 def render_unique(
     icons: Iterable[Icon], counts: RenderCounts, *, seed: int = 0, holdout: Collection[str] = (),
-    seen: set[str] | None = None,
+    max_side: int = ALL_SIDES[1], seen: set[str] | None = None,
 ) -> Iterator[RenderedIcon]:
     """Render ``icons`` in order, skipping failures, blanks and images already in ``seen``."""
     seen = set() if seen is None else seen
     for icon in icons:
-        done = render_icon(icon, seed, holdout)
+        done = render_icon(icon, seed, holdout, max_side)
         if isinstance(done, str):
             setattr(counts, done, getattr(counts, done) + 1)
             continue

@@ -269,10 +269,14 @@ def brand_word(index: int) -> str:
 
 
 def _font_words(archive: tarfile.TarFile, icon_set: IconSet) -> Iterator[Icon]:
-    fonts = {name: _member_bytes(archive, f"package/ttf/{name}") for name in FONTS}
+    ttf = _members(archive, ".ttf")
+    fonts = {name: ttf[f"package/ttf/{name}"] for name in FONTS if f"package/ttf/{name}" in ttf}
+    if not fonts:
+        raise SourceUnavailable(f"{archive.name!r} holds none of the fonts {', '.join(FONTS)} under package/ttf/")
+    names = sorted(fonts)
     for index in range(WORDS):
         word = brand_word(index)
-        font = FONTS[hashlib.sha256(f"font:{index}".encode()).digest()[0] % len(FONTS)]
+        font = names[hashlib.sha256(f"font:{index}".encode()).digest()[0] % len(names)]
         yield Icon(icon_set.source, f"{index:04d}-{word}-{Path(font).stem}", icon_set.license, kind="text",
                    text=word, font=fonts[font])
 
