@@ -83,7 +83,7 @@ def test_plans_spread_sizes_aspects_backgrounds_and_degradations() -> None:
     plans = [plan_for(Icon("t", str(i), "CC0", shape("#123456", f'<circle cx="12" cy="12" r="{i % 9 + 2}"/>' * (1 + i // 9))),
                       seed=0) for i in range(400)]
     long_sides = np.array([max(p.width, p.height) for p in plans])
-    assert 32 <= long_sides.min() and long_sides.max() <= 1024
+    assert long_sides.min() >= 32 and long_sides.max() <= 1024
     assert 0.6 < np.mean((long_sides >= 64) & (long_sides <= 512)) < 0.95
     assert {(p.width > p.height, p.width < p.height) for p in plans} == {(True, False), (False, True), (False, False)}
     transparent = np.mean([p.background is None for p in plans])
