@@ -13,8 +13,8 @@ from structlog.testing import capture_logs
 
 from svgai.hookspecs import PERFORMANCE_KEYS
 from svgai.images import load_image
-from svgai.plugins import DEFAULT_PLUGINS, load_plugins, plugins_command
-from svgai.router import IntelligentRouter, performance_of
+from svgai.plugins import DEFAULT_PLUGINS, load_plugins, performance_of, plugins_command
+from svgai.router import IntelligentRouter
 
 BUILT_INS = [m.rpartition(".")[2] for m in DEFAULT_PLUGINS]
 
