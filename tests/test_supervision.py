@@ -34,8 +34,12 @@ from svgai.hookspecs import hookimpl
 from svgai.params import defaults
 
 RELEASE = threading.Event()  # the test sets it at the end, so that hung calls return
+HANG_REPORT = False
 
-def info():
+@hookimpl
+def get_performance_info():
+    if HANG_REPORT:
+        RELEASE.wait(60)
     return dict(available=True, reason=None, expected_quality=1.0, quality_source="in-test", latency_p50_ms=None,
                 latency_p95_ms=None, calls=0, failures=0, needs_predictor=False)
 """
@@ -52,7 +56,7 @@ def hostile(install_plugin: Callable[[str, str], None]) -> Iterator[Callable[[st
         plugins = load_plugins()
         assert not plugins.broken, plugins.broken
         router = IntelligentRouter(plugins.manager)
-        router.warm_up(timeout_s=2.0)
+        router.warm_up(timeout_s=0.5)
         return router
 
     yield make
@@ -67,10 +71,6 @@ def test_a_plugin_that_writes_into_the_image_fails_alone_and_the_router_converts
 ) -> None:
     router = hostile("""
         @hookimpl
-        def get_performance_info():
-            return info()
-
-        @hookimpl
         def propose_params(image):
             image.flags.writeable = True  # refused: the array is backed by immutable bytes
             image[:] = 0
@@ -84,14 +84,13 @@ def test_a_plugin_that_writes_into_the_image_fails_alone_and_the_router_converts
     assert routed.conversion.ssim == pytest.approx(again.ssim) and routed.conversion.svg_bytes == again.svg_bytes
 
 
+@pytest.mark.parametrize("breaker", ["on", "off"])
 def test_a_hung_method_costs_a_bounded_number_of_threads_and_never_more_than_the_budget(
-    hostile: Callable[[str], IntelligentRouter], two_colour_path: Path
+    hostile: Callable[[str], IntelligentRouter], two_colour_path: Path, breaker: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if breaker == "off":  # a breaker that closes at once: every call reaches the plugin's lane
+        monkeypatch.setattr("svgai.supervision.COOL_DOWN_S", 0.0)
     router = hostile("""
-        @hookimpl
-        def get_performance_info():
-            return info()
-
         @hookimpl
         def propose_params():
             RELEASE.wait(60)
@@ -107,9 +106,12 @@ def test_a_hung_method_costs_a_bounded_number_of_threads_and_never_more_than_the
         assert choice.candidates[0].method != "svgai_test_hostile"
     assert threading.active_count() <= threads_before + CONCURRENT_CALLS
     assert slowest_ms <= BUDGET_MS + TOLERANCE_MS
-    # three time-outs open the breaker; after that the method is skipped without a call
-    assert [r.startswith("TimedOut") for r in reasons[:3]] == [True] * 3
-    assert all(r.startswith("skipped: circuit open (3 consecutive failures") for r in reasons[3:])
+    if breaker == "on":  # three time-outs open the breaker; after that the method is skipped without a call
+        assert [r.startswith("TimedOut") for r in reasons[:3]] == [True] * 3
+        assert all(r.startswith("skipped: circuit open (3 consecutive failures") for r in reasons[3:])
+    else:  # its hung calls hold the lane's threads; then it is refused at once
+        assert [r.startswith("TimedOut") for r in reasons[:CONCURRENT_CALLS]] == [True] * CONCURRENT_CALLS
+        assert set(reasons[CONCURRENT_CALLS:]) == {f"Busy: refused: its {CONCURRENT_CALLS} earlier calls are still running"}
     started = time.perf_counter()
     routed = router.route(two_colour_path, Constraints(budget_ms=BUDGET_MS))
     convert_ms = sum(v.vectorize_ms + v.measure_ms for _, v in routed.conversions)
@@ -120,22 +122,23 @@ def test_a_hung_performance_report_costs_a_part_of_one_budget_not_every_route(
     hostile: Callable[[str], IntelligentRouter], two_colour_path: Path
 ) -> None:
     router = hostile("""
-        @hookimpl
-        def get_performance_info():
-            RELEASE.wait(60)
-            return info()
+        HANG_REPORT = True
 
         @hookimpl
         def propose_params():
             return [defaults()]
         """)
+    reasons = []
     for _ in range(10):
         started = time.perf_counter()
         choice = router.choose(two_colour_path, Constraints(budget_ms=BUDGET_MS))
         assert (time.perf_counter() - started) * 1e3 <= BUDGET_MS + TOLERANCE_MS
-        reason = next(f.reason for f in choice.trail if f.method == "svgai_test_hostile")
-        assert reason.startswith("unavailable: get_performance_info did not answer within")
+        reasons.append(next(f.reason for f in choice.trail if f.method == "svgai_test_hostile"))
         assert choice.candidates[0].method != "svgai_test_hostile"
+    # asked again while unavailable, until its hung reports hold every thread of its lane: then refused at once
+    waited = "unavailable: get_performance_info did not answer within"
+    refused = f"unavailable: get_performance_info refused: its {CONCURRENT_CALLS} earlier calls are still running"
+    assert all(r.startswith(waited) for r in reasons[: CONCURRENT_CALLS - 1]) and set(reasons[CONCURRENT_CALLS:]) == {refused}
 
 
 @pytest.mark.parametrize(("answer", "accepted"), [
@@ -158,10 +161,6 @@ def test_huge_or_slow_answers_are_checked_within_the_time_limit(
                 return iter(self.params)
             def __len__(self):
                 return len(self.params)
-
-        @hookimpl
-        def get_performance_info():
-            return info()
 
         @hookimpl
         def propose_params():

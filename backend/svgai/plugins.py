@@ -190,36 +190,39 @@ def performance_of(manager: pluggy.PluginManager, name: str, timeout_s: float = 
     return info
 
 
-def cached_performance(manager: pluggy.PluginManager, names: Sequence[str], wait_s: float) -> dict[str, PerformanceInfo]:
+def cached_performance(manager: pluggy.PluginManager, names: Sequence[str], wait_s: float, *,
+                       fresh: bool = False) -> dict[str, PerformanceInfo]:
     """The performance info of ``names`` as routing reads it: from a cache, never waiting long.
 
-    Info younger than ``PERFORMANCE_TTL_S`` is used as it is; older info is used too and refreshed in
-    the background. Plugins never asked are asked at once, all in parallel, and waited for at most
-    ``wait_s``; one that has not answered by then is unavailable until its answer arrives.
+    An *available* plugin's info younger than ``PERFORMANCE_TTL_S`` is used as it is; older, it is used
+    too and refreshed in the background. Plugins never asked, or unavailable when last asked (a fit may
+    just have written the artifact they lacked), are asked at once, all in parallel, and waited for at
+    most ``wait_s``; one that has not answered by then keeps its cached info, or is unavailable for
+    this routing. ``fresh=True`` asks every plugin so, whatever the cache holds.
     """
     supervision = supervision_of(manager)
     found: dict[str, PerformanceInfo] = {}
     asked: dict[str, Future[Any]] = {}
     for name in dict.fromkeys(names):
         cached = supervision.remembered(name)
+        usable = cached is not None and cached[1]["available"] and not fresh
         if cached is not None:
             found[name] = cached[1]
-            if cached[0] <= PERFORMANCE_TTL_S:
+            if usable and cached[0] <= PERFORMANCE_TTL_S:
                 continue
         try:
             future = supervision.lane(name).submit(functools.partial(_report, manager, name))
         except TimedOut as e:
             found.setdefault(name, unavailable(f"get_performance_info {e}"))
             continue
-        if cached is None:
+        if not usable:
             asked[name] = future
     futures.wait(asked.values(), timeout=max(wait_s, 0.0))
     for name, future in asked.items():
         if future.done():
             found[name] = future.result()
-        else:
+        elif name not in found:
             found[name] = unavailable(f"get_performance_info did not answer within {wait_s * 1e3:.0f} ms")
-            supervision.remember(name, found[name], replace=False)
     return {name: found[name] for name in names}
 
 

@@ -137,13 +137,13 @@ class IntelligentRouter:
         return implementers(self.manager, "propose_params")
 
     def warm_up(self, timeout_s: float = PERFORMANCE_TIMEOUT_S) -> None:
-        """Ask every plugin for its performance info at once and wait up to ``timeout_s`` for the answers.
+        """Ask every plugin for its performance info now, all at once, and wait up to ``timeout_s`` for the answers.
 
         A plugin that loads a model when first asked gets the time to do so before the first route
-        (a one-shot command calls this first); routing itself waits for at most ``PERFORMANCE_SHARE``
-        of its budget.
+        (a one-shot command calls this first), and the cache holds what every plugin says now;
+        routing itself waits for at most ``PERFORMANCE_SHARE`` of its budget.
         """
-        cached_performance(self.manager, self.method_names() + _predictors(self.manager), timeout_s)
+        cached_performance(self.manager, self.method_names() + _predictors(self.manager), timeout_s, fresh=True)
 
     def choose(self, image: ImageSource, constraints: Constraints = DEFAULT_CONSTRAINTS, *, method: str | None = None) -> Choice:
         """Choose parameters for ``image`` without converting it; never raises for a valid image."""

@@ -137,11 +137,10 @@ class Supervision:
         with self._lock:
             return self._breakers.setdefault(name, Breaker(name))
 
-    def remember(self, name: str, info: PerformanceInfo, *, replace: bool = True) -> None:
-        """Cache ``name``'s performance info as of now (``replace=False``: only if none is cached)."""
+    def remember(self, name: str, info: PerformanceInfo) -> None:
+        """Cache ``name``'s performance info as of now."""
         with self._lock:
-            if replace or name not in self._performance:
-                self._performance[name] = (time.monotonic(), info)
+            self._performance[name] = (time.monotonic(), info)
 
     def remembered(self, name: str) -> tuple[float, PerformanceInfo] | None:
         """``(age in seconds, info)`` of ``name``'s cached performance info, or ``None``."""
