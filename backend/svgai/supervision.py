@@ -3,16 +3,17 @@
 Every call the router makes into a plugin runs in a worker thread of that plugin's :class:`Lane`, so
 that a call which does not return in time can be abandoned. A lane holds at most
 ``CONCURRENT_CALLS`` calls at once (concurrent routes share it); a call that hangs keeps its slot
-until it returns, so a hung plugin costs at most that many threads, never one per call. When every
-slot is taken the plugin is refused at once (:class:`Busy`) instead of queueing behind its hung calls.
+until it returns, so a hung plugin costs at most that many threads, never one per call. A call waits
+for a free slot within its own time limit (concurrent routes take turns) and is refused
+(:class:`Busy`) when none frees up in time; a background refresh is refused at once.
 
 Worker threads are daemon threads: an abandoned call must not keep the process alive at exit (the
 worker threads of ``concurrent.futures`` executors are joined at exit, so one hung plugin call would
 block the interpreter from exiting).
 
 A :class:`Breaker` per plugin opens after ``FAILURES_TO_OPEN`` consecutive failed calls (an error,
-a time-out, a refused or invalid answer) and then refuses calls for ``COOL_DOWN_S`` seconds; after
-that one call is let through, and its outcome closes the breaker or opens it again.
+a time-out, a refused call, an invalid answer) and then refuses calls for ``COOL_DOWN_S`` seconds;
+after that calls go through again: the next success closes it, the next failure opens it at once.
 
 The lanes, breakers and the cached performance info of one plugin manager live in one
 :class:`Supervision` (``supervision_of(manager)``), shared by every router over that manager.
@@ -59,9 +60,9 @@ class Lane:
         self.name = name
         self._slots = threading.BoundedSemaphore(CONCURRENT_CALLS)
 
-    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
-        """Start ``fn`` in a worker thread now; ``Busy`` if every slot is taken."""
-        if not self._slots.acquire(blocking=False):
+    def submit(self, fn: Callable[[], Any], wait_s: float = 0.0) -> Future[Any]:
+        """Start ``fn`` in a worker thread once a slot is free; ``Busy`` if none frees up within ``wait_s``."""
+        if not self._slots.acquire(timeout=max(wait_s, 0.0)):
             raise Busy(f"refused: its {CONCURRENT_CALLS} earlier calls are still running")
         future: Future[Any] = Future()
         future.set_running_or_notify_cancel()
@@ -81,10 +82,11 @@ class Lane:
         return future
 
     def call(self, fn: Callable[[], Any], timeout_s: float) -> Any:
-        """``fn()`` in a worker thread: its result or its error, or ``TimedOut`` after ``timeout_s``."""
-        future = self.submit(fn)
+        """``fn()`` in a worker thread: its result or its error, or ``TimedOut`` (``Busy``) after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        future = self.submit(fn, timeout_s)
         try:
-            return future.result(timeout=max(timeout_s, 0.0))
+            return future.result(timeout=max(deadline - time.monotonic(), 0.0))
         except FutureTimeout:
             raise TimedOut(f"timed out after {timeout_s * 1e3:.0f} ms") from None
 
