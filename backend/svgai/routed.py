@@ -10,7 +10,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from svgai.hookspecs import Constraints
 from svgai.log import get_logger
+from svgai.methods.objective import value
 from svgai.methods.scoring import PredictorScorer
 from svgai.params import VTracerParams
 from svgai.quality import Conversion
@@ -69,6 +73,17 @@ class Choice:
     scorer: PredictorScorer | None = field(default=None, repr=False)
     predictor_error: float | None = None
     """The predictor's measured mean absolute error (``PerformanceInfo.expected_error``), if it has one."""
+
+    def close_candidates(self, constraints: Constraints) -> list[Candidate] | None:
+        """The best candidate and every other whose predicted objective value is within the predictor's
+        error of the best one's; ``None`` when the predictions cannot be trusted (no measured error, or a
+        candidate without a prediction)."""
+        predicted = [c.predicted_ssim for c in self.candidates]
+        if self.predictor_error is None or any(p is None for p in predicted):
+            return None
+        sizes = [np.nan if c.predicted_bytes is None else c.predicted_bytes for c in self.candidates]
+        values = value(np.array(predicted, dtype=np.float64), np.array(sizes), constraints, self.reference_bytes)
+        return [c for c, v in zip(self.candidates, values, strict=True) if v >= values[0] - self.predictor_error]
 
 
 @dataclass

@@ -52,7 +52,7 @@ from svgai.errors import PluginError, RenderError, VectorizeError
 from svgai.hookspecs import Constraints, PerformanceInfo, Scorer, Scores
 from svgai.images import ImageSource, load_image
 from svgai.log import get_logger
-from svgai.methods.objective import rank, value
+from svgai.methods.objective import rank
 from svgai.methods.scoring import PredictorScorer, build_scorer
 from svgai.params import NAMES, VTracerParams, defaults, validate
 from svgai.plugins import (
@@ -199,19 +199,10 @@ class IntelligentRouter:
 
     def _plan(self, choice: Choice, rgb: np.ndarray, constraints: Constraints, trail: Trail) -> Iterator[Candidate]:
         """The candidates to convert, in order: the close ones when the predictions are trusted, else feedback."""
-        predicted = [c.predicted_ssim for c in choice.candidates]
-        if choice.predictor_error is None or any(p is None for p in predicted):
-            log.info("conversion_plan", plan="feedback", predictor=choice.predictor, error=choice.predictor_error)
-            yield from self._feedback_plan(choice, rgb, constraints, trail)
-            return
-        values = value(np.array(predicted, dtype=np.float64),
-                       np.array([np.nan if c.predicted_bytes is None else c.predicted_bytes for c in choice.candidates]),
-                       constraints, choice.reference_bytes)
-        close = [c for c, v in zip(choice.candidates[1:], values[1:], strict=True) if v >= values[0] - choice.predictor_error]
-        log.info("conversion_plan", plan="confident", predictor=choice.predictor, error=choice.predictor_error,
-                 close=len(close))
-        yield choice.candidates[0]
-        yield from close
+        close = choice.close_candidates(constraints)
+        log.info("conversion_plan", plan="feedback" if close is None else "confident", predictor=choice.predictor,
+                 error=choice.predictor_error, close=None if close is None else len(close) - 1)
+        yield from self._feedback_plan(choice, rgb, constraints, trail) if close is None else close
 
     def _feedback_plan(self, choice: Choice, rgb: np.ndarray, constraints: Constraints, trail: Trail) -> Iterator[Candidate]:
         """Candidates to convert, in order: the choice's best; the best of each next-ranked method (asked
