@@ -17,6 +17,7 @@ from svgai.evaluation.summary import WORSE_BY
 from svgai.images import encode_png, load_image
 from svgai.params import preset
 from svgai.quality import convert
+from svgai.targets import ROUTING
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,7 +55,9 @@ def test_eval_routing_measures_the_router_against_the_defaults_and_the_best_pres
         # the best preset is ranked by the objective and the defaults are among the presets
         assert best["objective"] >= defaults["objective"]
         assert best["objective"] == pytest.approx(best["quality"] - price * (best["svg_bytes"] - again.svg_bytes) / 1000)
-        assert {"ssim", "psnr", "svg_bytes", "path_count", "vectorize_ms", "measure_ms"} <= set(row["router"])
+        # every measured part of a conversion is reported, for the router and each peer
+        reported = {k for k in again.summary() if k not in ("params", "measures")} | {f"measures.{k}" for k in again.measures}
+        assert all(reported <= set(row[approach]) for approach in ("router", "defaults", "presets"))
         assert row["router"]["conversions"] >= 1 and row["router"]["ms"] >= row["router"]["convert_ms"] > 0
     summary = json.loads(result.stdout)
     assert {k: s["images"] for k, s in summary.items()} == {"all": 3, "source:icons": 2, "source:logos": 1}
@@ -63,4 +66,7 @@ def test_eval_routing_measures_the_router_against_the_defaults_and_the_best_pres
     assert overall["presets"]["quality"] == pytest.approx(np.mean([r["presets"]["quality"] for r in rows]))
     worse = sum(r["router"]["quality"] < r["defaults"]["quality"] - WORSE_BY for r in rows)
     assert overall["router_vs_defaults"][f"worse_by_more_than_{WORSE_BY}"] == worse
-    assert len(overall["targets"]) == 4 and all(isinstance(v, bool) for v in overall["targets"].values())
+    targets = overall["targets"]
+    assert targets["conversions_per_image"]["measured"] == overall["router"]["conversions"]
+    assert targets["worse_than_defaults_share"]["measured"] == worse / 3
+    assert set(targets) == {t.name for t in ROUTING} and all(isinstance(t["met"], bool) for t in targets.values())

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.metadata
-import json
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +19,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-import click
 import numpy as np
 import pluggy
 
@@ -171,6 +169,37 @@ def unavailable(reason: str) -> PerformanceInfo:
     )
 
 
+def predictor_names(manager: pluggy.PluginManager) -> list[str]:
+    """Names of the plugins that predict quality (batch predictors first)."""
+    return list(dict.fromkeys(implementers(manager, "predict_candidates") + implementers(manager, "predict_quality")))
+
+
+def performance_of(manager: pluggy.PluginManager, name: str, timeout_s: float = PERFORMANCE_TIMEOUT_S) -> PerformanceInfo:
+    """A plugin's live performance info, checked; a plugin that fails to report in time is unavailable.
+
+    A method that needs a quality predictor is available only when one is registered and loads (its
+    own performance info says available): a method cannot see the other plugins, so this is checked here.
+    """
+    info = _reported(manager, name, timeout_s)
+    if info["available"] and info["needs_predictor"]:
+        others = [p for p in predictor_names(manager) if p != name]
+        loaded = [p for p in others if _reported(manager, p, timeout_s)["available"]]
+        if not loaded:
+            found = f"{', '.join(others)} did not load" if others else "none is registered"
+            info = info.copy()
+            info["available"], info["reason"] = False, f"needs a quality predictor and {found}"
+    return info
+
+
+def _reported(manager: pluggy.PluginManager, name: str, timeout_s: float) -> PerformanceInfo:
+    """What the plugin itself reports within ``timeout_s`` (in its lane), checked; unavailable if it does not."""
+    try:
+        info: PerformanceInfo = call_within(manager, name, functools.partial(_report, manager, name), timeout_s)
+    except TimedOut as e:
+        return unavailable(f"get_performance_info {e}")
+    return info
+
+
 def _report(manager: pluggy.PluginManager, name: str) -> PerformanceInfo:
     """Ask ``name`` for its performance info, check it and cache it (runs in the plugin's lane)."""
     try:
@@ -178,15 +207,6 @@ def _report(manager: pluggy.PluginManager, name: str) -> PerformanceInfo:
     except Exception as e:
         info = unavailable(f"get_performance_info failed: {type(e).__name__}: {e}")
     supervision_of(manager).remember(name, info)
-    return info
-
-
-def performance_of(manager: pluggy.PluginManager, name: str, timeout_s: float = PERFORMANCE_TIMEOUT_S) -> PerformanceInfo:
-    """A plugin's live performance info, checked; a plugin that fails to report in time is unavailable."""
-    try:
-        info: PerformanceInfo = call_within(manager, name, functools.partial(_report, manager, name), timeout_s)
-    except TimedOut as e:
-        return unavailable(f"get_performance_info {e}")
     return info
 
 
@@ -229,57 +249,3 @@ def cached_performance(manager: pluggy.PluginManager, names: Sequence[str], wait
 def hooks_of(manager: pluggy.PluginManager, plugin: object) -> list[str]:
     """Names of the hooks ``plugin`` implements."""
     return sorted(caller.name for caller in manager.get_hookcallers(plugin) or [])
-
-
-def describe(plugins: Plugins) -> list[dict[str, Any]]:
-    """One row per plugin: name, source, hooks, live performance info (or the load error)."""
-    rows: list[dict[str, Any]] = []
-    for name, plugin in plugins.manager.list_name_plugin():
-        rows.append(
-            {
-                "name": name,
-                "source": plugins.sources.get(name, "registered in process"),
-                "hooks": hooks_of(plugins.manager, plugin),
-                "performance": performance_of(plugins.manager, name),
-            }
-        )
-    rows += [{"name": b.name, "source": b.source, "hooks": [], "error": b.error} for b in plugins.broken]
-    return rows
-
-
-def _fmt(value: float | None, digits: int) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-@click.command("plugins")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@click.option("--probe", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Route this image once first, so that latencies are measured live.")
-def plugins_command(as_json: bool, probe: str | None) -> None:
-    """List the plugins, their hooks and their live performance info."""
-    plugins = get_plugins()
-    if probe:
-        from svgai.router import IntelligentRouter
-
-        for name in IntelligentRouter(plugins.manager).method_names():
-            IntelligentRouter(plugins.manager).choose(probe, method=name)
-    rows = describe(plugins)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    click.echo(f"{'plugin':<16} {'available':<9} {'quality':>7} {'p50 ms':>8} {'p95 ms':>8} {'calls':>5} {'fail':>4}  hooks")
-    for row in rows:
-        if "error" in row:
-            click.echo(f"{row['name']:<16} BROKEN: {row['error']}  ({row['source']})")
-            continue
-        info = row["performance"]
-        click.echo(
-            f"{row['name']:<16} {'yes' if info['available'] else 'no':<9} {_fmt(info['expected_quality'], 4):>7} "
-            f"{_fmt(info['latency_p50_ms'], 2):>8} {_fmt(info['latency_p95_ms'], 2):>8} "
-            f"{info['calls']:>5} {info['failures']:>4}  {', '.join(row['hooks'])}"
-        )
-        if not info["available"]:
-            click.echo(f"{'':<16} unavailable: {info['reason']}")
-        elif info["needs_predictor"]:
-            click.echo(f"{'':<16} needs a quality predictor")
-    click.echo("quality: mean real SSIM of a method's choices, or Pearson r of a predictor, on held-out images")

@@ -15,9 +15,9 @@ import numpy as np
 from svgai.hookspecs import Constraints
 from svgai.log import get_logger
 from svgai.methods.objective import value
-from svgai.methods.scoring import PredictorScorer
 from svgai.params import VTracerParams
 from svgai.quality import Conversion
+from svgai.scoring import PredictorScorer
 
 log = get_logger("router")
 

@@ -53,7 +53,6 @@ from svgai.hookspecs import Constraints, PerformanceInfo, Scorer, Scores
 from svgai.images import ImageSource, load_image
 from svgai.log import get_logger
 from svgai.methods.objective import rank
-from svgai.methods.scoring import PredictorScorer, build_scorer
 from svgai.params import NAMES, VTracerParams, defaults, validate
 from svgai.plugins import (
     PERFORMANCE_TIMEOUT_S,
@@ -62,10 +61,12 @@ from svgai.plugins import (
     call_within,
     get_plugins,
     implementers,
+    predictor_names,
 )
 from svgai.plugins import performance_of as performance_of  # re-exported: the live figures next to the router
 from svgai.quality import Conversion, convert
 from svgai.routed import Candidate, Choice, Routed, Trail, measured_quality
+from svgai.scoring import PredictorScorer, build_scorer
 from svgai.supervision import supervision_of
 
 log = get_logger("router")
@@ -143,7 +144,7 @@ class IntelligentRouter:
         (a one-shot command calls this first), and the cache holds what every plugin says now;
         routing itself waits for at most ``PERFORMANCE_SHARE`` of its budget.
         """
-        cached_performance(self.manager, self.method_names() + _predictors(self.manager), timeout_s, fresh=True)
+        cached_performance(self.manager, self.method_names() + predictor_names(self.manager), timeout_s, fresh=True)
 
     def choose(self, image: ImageSource, constraints: Constraints = DEFAULT_CONSTRAINTS, *, method: str | None = None) -> Choice:
         """Choose parameters for ``image`` without converting it; never raises for a valid image."""
@@ -271,7 +272,7 @@ class IntelligentRouter:
         if method is not None and method not in names:
             raise PluginError(f"no method named {method!r}; available: {', '.join(names) or 'none'}")
         trail = Trail()
-        infos = cached_performance(self.manager, names + _predictors(self.manager),
+        infos = cached_performance(self.manager, names + predictor_names(self.manager),
                                    PERFORMANCE_SHARE * constraints.budget_ms / 1e3)
         scorer = build_scorer(self.manager, infos, rgb, image_path, trail.add)
         prepared = time.perf_counter()
@@ -343,10 +344,6 @@ class IntelligentRouter:
         if reorder:
             scored = [scored[i] for i in rank(scores.ssim[1:], scores.svg_bytes[1:], constraints, reference)]
         return scored, reference
-
-
-def _predictors(manager: pluggy.PluginManager) -> list[str]:
-    return implementers(manager, "predict_candidates") + implementers(manager, "predict_quality")
 
 
 def _path_of(image: ImageSource) -> str | None:

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from svgai.evaluation.measure import evaluate, evaluation_images
 from svgai.evaluation.summary import summarize
+from svgai.files import write_atomically
 from svgai.log import get_logger
 from svgai.router import DEFAULT_CONSTRAINTS, IntelligentRouter
 
@@ -63,6 +64,6 @@ def routing(dataset: Path, split: str, limit: int, random_count: int, budget_ms:
     report = {"command": "svgai " + " ".join(shlex.quote(a) for a in sys.argv[1:]), "dataset": str(dataset), "split": split,
               "constraints": constraints.__dict__, "summary": summary, "images": rows}
     if out is not None:
-        out.write_text(json.dumps(report, indent=1), encoding="utf-8")
-    log.info("routing_evaluated", images=len(rows), targets=summary["all"]["targets"])
+        write_atomically(out, json.dumps(report, indent=1))
+    log.info("routing_evaluated", images=len(rows), targets={k: t["met"] for k, t in summary["all"]["targets"].items()})
     click.echo(json.dumps(summary, indent=1))

@@ -55,13 +55,13 @@ def evaluation_images(dataset: Path, limit: int, split: str = "test") -> list[Ev
 
 def parts(conversion: Conversion) -> dict[str, Any]:
     """A conversion's measured quality and every measured part of it (``Conversion.summary()``), flat."""
-    found: dict[str, Any] = {"quality": measured_quality(conversion)}
+    found: dict[str, Any] = {}
     for key, figure in conversion.summary().items():
         if isinstance(figure, Mapping) and key != "params":
             found |= {f"{key}.{k}": v for k, v in figure.items()}
         elif key != "params":
             found[key] = figure
-    return found
+    return found | {"quality": measured_quality(conversion)}
 
 
 def best_of(conversions: Mapping[str, Conversion], constraints: Constraints, reference_bytes: float | None) -> dict[str, Any]:

@@ -1,9 +1,6 @@
 """Summaries of evaluated images: overall and per source, with the router's wins and losses against its peers.
 
-Targets (``targets`` in the overall summary): the router's mean quality at least ``TARGET_GAIN`` above
-the best of VTracer's presets, at no more than ``TARGET_BYTES_RATIO`` times the defaults' mean bytes;
-worse than the defaults by more than ``WORSE_BY`` on at most ``TARGET_WORSE_SHARE`` of the images;
-at most ``TARGET_CONVERSIONS`` real conversions per image on average.
+The overall summary's ``targets`` checks ``svgai.targets.ROUTING`` (docs/targets.md).
 """
 
 from __future__ import annotations
@@ -13,12 +10,10 @@ from typing import Any
 import numpy as np
 
 from svgai.evaluation.measure import APPROACHES
+from svgai.targets import ROUTING, check
 
 WORSE_BY = 0.005
-TARGET_GAIN = 0.01
-TARGET_BYTES_RATIO = 1.0
-TARGET_WORSE_SHARE = 0.02
-TARGET_CONVERSIONS = 1.5
+"""A quality difference smaller than this is a tie; the router is "worse" only below it."""
 PEERS = ("defaults", "presets")
 
 
@@ -26,7 +21,15 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """``{"all": ..., "source:NAME": ...}``: the summary of every image, then of each source's images."""
     groups = {"all": rows} | {f"source:{s}": [r for r in rows if r["source"] == s] for s in sorted({r["source"] for r in rows})}
     summaries = {name: summary(group) for name, group in groups.items()}
-    summaries["all"]["targets"] = targets(summaries["all"])
+    overall = summaries["all"]
+    figures = {
+        "quality_gain_vs_presets": overall["router_vs_presets"]["quality_gain"],
+        "bytes_ratio_vs_defaults": overall["router_vs_defaults"]["bytes_ratio"],
+        "worse_than_defaults_share": overall["router_vs_defaults"][f"worse_by_more_than_{WORSE_BY}"] / len(rows),
+        "conversions_per_image": overall["router"]["conversions"],
+        "router_choose_ms_p95": float(np.percentile([r["router"]["choose_ms"] for r in rows], 95)),
+    }
+    overall["targets"] = check(ROUTING, figures)
     return summaries
 
 
@@ -49,15 +52,3 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
             f"better_by_more_than_{WORSE_BY}": int((gains > WORSE_BY).sum()),
         }
     return found
-
-
-def targets(overall: dict[str, Any]) -> dict[str, bool]:
-    """Which of the module's targets the overall summary meets."""
-    worse = overall["router_vs_defaults"][f"worse_by_more_than_{WORSE_BY}"]
-    return {
-        f"quality gain over the best preset >= {TARGET_GAIN}": overall["router_vs_presets"]["quality_gain"] >= TARGET_GAIN,
-        f"bytes <= {TARGET_BYTES_RATIO}x the defaults'": overall["router_vs_defaults"]["bytes_ratio"] <= TARGET_BYTES_RATIO,
-        f"worse than the defaults by > {WORSE_BY} on <= {TARGET_WORSE_SHARE:.0%} of images":
-            worse <= TARGET_WORSE_SHARE * overall["images"],
-        f"conversions per image <= {TARGET_CONVERSIONS}": overall["router"]["conversions"] <= TARGET_CONVERSIONS,
-    }
