@@ -56,7 +56,7 @@ def route_with(error: float | None, image: Path) -> Routed:
     manager.register(Proposer(), name="proposer")
     manager.register(defaults_method, name="defaults")
     manager.register(Predictor(error), name="predictor")
-    return IntelligentRouter(manager).route(image, Constraints(max_conversions=3))
+    return IntelligentRouter(manager).route(image, Constraints(max_conversions=3, feedback_ms=60_000.0))
 
 
 @pytest.mark.parametrize(("error", "precisions"), [
@@ -91,7 +91,7 @@ def test_the_shipped_predictor_reports_its_validated_error_and_the_router_conver
     mae = predictor.manifest["validation"]["accuracy"][predictor.variant]["mae"]
     router = IntelligentRouter(load_plugins().manager)
     router.warm_up()
-    constraints = Constraints(budget_ms=2_000.0)
+    constraints = Constraints(budget_ms=2_000.0, feedback_ms=60_000.0)  # conversions stop by the rule, not by time
     routed = router.route(example_logo, constraints)
     choice = routed.choice
     assert choice.predictor == "quality" and choice.predictor_error == pytest.approx(mae)

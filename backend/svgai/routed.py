@@ -24,7 +24,7 @@ log = get_logger("router")
 
 def measured_quality(conversion: Conversion) -> float:
     """The measured quality of a real conversion: what routing maximises and evaluations compare."""
-    return conversion.ssim
+    return conversion.quality
 
 
 @dataclass(frozen=True)
