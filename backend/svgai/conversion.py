@@ -64,7 +64,9 @@ def run_conversion(
             constraints = replace(constraints, budget_ms=budget_ms)
         if ssim_per_kb is not None:
             constraints = replace(constraints, ssim_per_kb=ssim_per_kb)
-        routed = IntelligentRouter().route(source, constraints, method=method, timeout_s=timeout_s)
+        router = IntelligentRouter()
+        router.warm_up()  # one conversion per process: let plugins load their models before the budget runs
+        routed = router.route(source, constraints, method=method, timeout_s=timeout_s)
         result = routed.conversion
         report = result.summary() | routed.report()
     report.update(
