@@ -1,8 +1,12 @@
 """The ``svgai`` command.
 
-User mistakes (a missing file, a bad parameter, ...) exit with status 2 and one line on stderr;
-``--debug`` shows the traceback. Sub-command groups that need heavy imports (dataset, model, bench)
-are loaded only when called.
+User mistakes (a missing file, a bad parameter, an output path that cannot be written, ...) exit with
+status 2 and one line on stderr, before any conversion work; ``--debug`` shows the traceback.
+Sub-command groups that need heavy imports (dataset, model, bench) are loaded only when called.
+
+Exit statuses (``svgai.exits``): 0 done; 1 a bug (traceback); 2 a user mistake or a missing optional
+install; 3 the SVG is written but misses ``--target-ssim``; 4 the SVG is written but could not be
+measured; 143 stopped by SIGTERM (child processes are killed first).
 """
 
 from __future__ import annotations
@@ -16,8 +20,17 @@ from typing import Any
 
 import click
 
-from svgai import __version__, files
-from svgai.errors import SvgaiError
+from svgai import __version__
+from svgai.errors import InvalidOutput, SvgaiError
+from svgai.exits import (
+    TARGET_MISSED,
+    UNMEASURED,
+    USER_ERROR,
+    conversion_status,
+    exit_on_sigterm,
+    missing_extra,
+)
+from svgai.files import check_output_path, write_atomically
 from svgai.log import configure_logging
 
 LAZY_COMMANDS = {
@@ -61,11 +74,12 @@ class SvgaiGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except SvgaiError as e:
-            if ctx.obj and ctx.obj.get("debug"):
+        except (SvgaiError, ModuleNotFoundError) as e:
+            message = missing_extra(e) if isinstance(e, ModuleNotFoundError) else str(e)
+            if message is None or (ctx.obj and ctx.obj.get("debug")):
                 raise
-            click.echo(f"error: {e}", err=True)
-            ctx.exit(2)
+            click.echo(f"error: {message}", err=True)
+            ctx.exit(USER_ERROR)
 
 
 @click.group(cls=SvgaiGroup)
@@ -79,17 +93,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
     configure_logging("DEBUG" if debug else None)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (``svgai.files``); a failure is a ``click.FileError``."""
-    try:
-        files.write_atomically(path, text)
-    except OSError as e:
-        raise click.FileError(str(path), hint=e.strerror or str(e)) from None
-
-
 @cli.command()
 @click.argument("image", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the SVG (default: IMAGE with .svg).")
+@click.option("-o", "--output", type=click.Path(), help="Where to write the SVG (default: IMAGE with .svg).")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A VTracer parameter (repeatable); see `svgai params`.")
 @click.option("--method", default=None, help="Force one parameter-choosing method (see `svgai plugins`).")
 @click.option("--target-ssim", type=float, default=None, help="Quality the router aims for.")
@@ -102,7 +108,7 @@ def write_atomically(path: Path, text: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def convert(
     image: Path,
-    output: Path | None,
+    output: str | None,
     params: tuple[str, ...],
     method: str | None,
     target_ssim: float | None,
@@ -116,6 +122,7 @@ def convert(
     from svgai.conversion import run_conversion
 
     started = time.perf_counter()
+    out = check_output_path(image.with_suffix(".svg") if output is None else output, source=image)
     result = run_conversion(
         image,
         params=params,
@@ -126,21 +133,31 @@ def convert(
         timeout_s=timeout_s,
         background=background,
     )
-    out = output or image.with_suffix(".svg")
-    write_atomically(out, result["svg"])
+    try:
+        write_atomically(out, result["svg"])
+    except OSError as e:
+        raise InvalidOutput(f"{out}: cannot be written ({e.strerror or e})") from None
     report = {k: v for k, v in result.items() if k != "svg"}
     report["output"] = str(out)
     report["total_ms"] = round((time.perf_counter() - started) * 1e3, 1)
     if as_json:
         click.echo(json.dumps(report, indent=2))
-        return
-    alpha = ", transparency kept" if report["input_has_alpha"] and background is None else ""
-    click.echo(
-        f"{out}: quality {report['quality']:.4f} (SSIM at 1x {report['ssim']:.4f}), {report['svg_bytes']:,} bytes, "
-        f"{report['path_count']} paths, {report['total_ms']:.0f} ms (method: {report['method']}{alpha})"
-    )
-    for failure in report.get("fallbacks", []):
-        click.echo(f"  fallback: {failure['method']}: {failure['reason']}")
+    else:
+        alpha = ", transparency kept" if report["input_has_alpha"] and background is None else ""
+        quality = "not measured" if report["ssim"] is None else \
+            f"quality {report['quality']:.4f} (SSIM at 1x {report['ssim']:.4f})"
+        click.echo(
+            f"{out}: {quality}, {report['svg_bytes']:,} bytes, "
+            f"{report['path_count']} paths, {report['total_ms']:.0f} ms (method: {report['method']}{alpha})"
+        )
+        for failure in report.get("fallbacks", []):
+            click.echo(f"  fallback: {failure['method']}: {failure['reason']}")
+    status = conversion_status(report)
+    if status == UNMEASURED:
+        click.echo(f"warning: the SVG was written but measuring it failed: {report['measure_error']}", err=True)
+    elif status == TARGET_MISSED:
+        click.echo(f"warning: SSIM {report['ssim']:.4f} misses the target {target_ssim}", err=True)
+    click.get_current_context().exit(status)
 
 
 @cli.command("params")
@@ -179,6 +196,7 @@ def info(as_json: bool) -> None:
 
 
 def main() -> None:
+    exit_on_sigterm()
     cli(prog_name="svgai")
 
 
