@@ -98,9 +98,11 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-@cli.command()
-@click.argument("image", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Where to write the SVG (default: IMAGE with .svg).")
+@cli.command(epilog="Exit status: 0 when every image converted (or was up to date), 1 when any image "
+                    "failed (the summary counts them), 2 for a usage mistake.")
+@click.argument("inputs", nargs=-1, required=True, metavar="IMAGE...")
+@click.option("-o", "--output", default=None,
+              help="The SVG for one IMAGE (default: IMAGE with .svg; - for stdout); a folder for several.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A VTracer parameter (repeatable); see `svgai params`.")
 @click.option("--method", default=None, help="Force one parameter-choosing method (see `svgai plugins`).")
 @click.option("--target-ssim", type=float, default=None, help="Quality the router aims for.")
@@ -109,44 +111,58 @@ def write_atomically(path: Path, text: str) -> None:
               help="Size preference: SSIM each kilobyte over VTracer's defaults must buy (0: size is free).")
 @click.option("--timeout", "timeout_s", type=float, default=None, help="Give up on VTracer after this many seconds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def convert(
-    image: Path,
-    output: Path | None,
-    params: tuple[str, ...],
-    method: str | None,
-    target_ssim: float | None,
-    budget_ms: float | None,
-    ssim_per_kb: float | None,
-    timeout_s: float | None,
-    as_json: bool,
-) -> None:
-    """Convert IMAGE to SVG and report the measured quality."""
-    from svgai.conversion import run_conversion
+@click.option("--recursive", is_flag=True, help="Take images from sub-folders of a folder too.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes (default: usable CPU cores).")
+@click.option("--force", is_flag=True, help="Convert even when the SVG is newer than its image.")
+@click.option("--manifest", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write one JSON line per image (params, method, quality, bytes, time, fallbacks, error).")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write a self-contained HTML page comparing each image with its SVG.")
+@click.option("--executor", type=click.Choice(["process", "ray"]), default="process", show_default=True,
+              help="Run the batch in local processes or on Ray.")
+@click.option("--address", default=None, help="The Ray cluster to join (default: a new local Ray).")
+@click.pass_context
+def convert(ctx: click.Context, inputs: tuple[str, ...], output: str | None, recursive: bool, jobs: int | None,
+            force: bool, manifest: Path | None, report: Path | None, executor: str, address: str | None,
+            as_json: bool, **options: Any) -> None:
+    """Convert IMAGE... (files, folders, glob patterns, or - for stdin) to SVG and report the measured quality.
 
+    One image prints one line (or its JSON report). Several are converted in parallel, skipping SVGs
+    newer than their image unless --force, and end with a summary table.
+    """
+    from svgai.batch import EXIT_FAILED, Options, convert_job, one_image, plan, run_batch, with_progress
+    from svgai.manifest import summarize, summary_table, write_manifest
+
+    settings = Options(**options)
+    todo = plan(inputs, output, settings, recursive=recursive)
     started = time.perf_counter()
-    result = run_conversion(
-        image,
-        params=params,
-        method=method,
-        target_ssim=target_ssim,
-        budget_ms=budget_ms,
-        ssim_per_kb=ssim_per_kb,
-        timeout_s=timeout_s,
-    )
-    out = output or image.with_suffix(".svg")
-    write_atomically(out, result["svg"])
-    report = {k: v for k, v in result.items() if k != "svg"}
-    report["output"] = str(out)
-    report["total_ms"] = round((time.perf_counter() - started) * 1e3, 1)
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-        return
-    click.echo(
-        f"{out}: SSIM {report['ssim']:.4f}, {report['svg_bytes']:,} bytes, "
-        f"{report['path_count']} paths, {report['total_ms']:.0f} ms (method: {report['method']})"
-    )
-    for failure in report.get("fallbacks", []):
-        click.echo(f"  fallback: {failure['method']}: {failure['reason']}")
+    if one_image(inputs) and executor == "process":
+        full, done = convert_job(todo[0])
+        records = [done]
+        aside = done["output"] == "-"  # the SVG owns stdout: the result goes to stderr
+        if as_json:
+            click.echo(json.dumps(full, indent=2), err=aside)
+        else:
+            click.echo(f"{done['output']}: SSIM {full['ssim']:.4f}, {full['svg_bytes']:,} bytes, "
+                       f"{full['path_count']} paths, {full['total_ms']:.0f} ms (method: {full['method']})", err=aside)
+            for failure in full["fallbacks"]:
+                click.echo(f"  fallback: {failure['method']}: {failure['reason']}", err=aside)
+    else:
+        batch = run_batch(todo, workers=jobs, force=force, executor=executor, address=address)
+        records = list(with_progress(batch, len(todo)))
+        summary = summarize(records, time.perf_counter() - started)
+        click.echo(json.dumps({"summary": summary, "images": records}, indent=2) if as_json
+                   else summary_table(summary, records))
+    if manifest is not None:
+        write_manifest(manifest, records)
+    if report is not None:
+        from svgai.report import write_report
+
+        write_report(report, records)
+    failed = sum(r["status"] == "failed" for r in records)
+    if failed:
+        click.echo(f"{failed} of {len(records)} images failed", err=True)
+        ctx.exit(EXIT_FAILED)
 
 
 @cli.command("params")

@@ -6,32 +6,30 @@ Explicit ``KEY=VALUE`` parameters bypass the router and are used exactly as give
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from svgai.errors import InvalidParams
-from svgai.images import load_image
+from svgai.images import ImageSource, load_image
 from svgai.params import parse_assignment, validate
 from svgai.quality import convert
 
+if TYPE_CHECKING:
+    from svgai.router import IntelligentRouter
 
-def run_conversion(
-    image: Path | str,
-    *,
+
+def check_request(
     params: Iterable[str] = (),
     method: str | None = None,
     target_ssim: float | None = None,
     budget_ms: float | None = None,
     ssim_per_kb: float | None = None,
-    timeout_s: float | None = None,
 ) -> dict[str, Any]:
-    """Convert ``image`` and return the SVG with a JSON-ready report of what was done.
+    """Check a conversion request before any image is read; return the explicit parameters it sets.
 
-    Report keys: ``ssim, svg_bytes, path_count, psnr, vectorize_ms, measure_ms, method, fallbacks,
-    params`` and, when the router chose, ``predicted_ssim, predicted_bytes, predictor, timings,
-    conversions`` (every real conversion it tried); plus ``svg, input, width, height``.
+    Raises ``InvalidParams`` saying what was wrong and what is accepted.
     """
     assignments = dict(parse_assignment(p) for p in params)
     if assignments and method is not None:
@@ -42,8 +40,33 @@ def run_conversion(
         raise InvalidParams(f"time budget {budget_ms!r} ms is not positive; accepted: a number of milliseconds > 0")
     if ssim_per_kb is not None and not 0.0 <= ssim_per_kb < 1.0:
         raise InvalidParams(f"size price {ssim_per_kb!r} SSIM per kB is out of range; accepted: a number in [0, 1)")
+    validate(assignments)
+    return assignments
+
+
+def run_conversion(
+    image: ImageSource,
+    *,
+    params: Iterable[str] = (),
+    method: str | None = None,
+    target_ssim: float | None = None,
+    budget_ms: float | None = None,
+    ssim_per_kb: float | None = None,
+    timeout_s: float | None = None,
+    router: IntelligentRouter | None = None,
+) -> dict[str, Any]:
+    """Convert ``image`` and return the SVG with a JSON-ready report of what was done.
+
+    ``router`` reuses a router across conversions (a batch worker keeps one); by default a new one
+    is built. Report keys: ``ssim, svg_bytes, path_count, psnr, vectorize_ms, measure_ms, method,
+    fallbacks, params`` and, when the router chose, ``predicted_ssim, predicted_bytes, predictor,
+    timings, conversions`` (every real conversion it tried); plus ``svg, input, width, height``
+    (``input`` is ``-`` for image data that came without a path).
+    """
+    assignments = check_request(params, method, target_ssim, budget_ms, ssim_per_kb)
     chosen = validate(assignments)
     rgb = load_image(image)
+    path = os.fspath(image) if isinstance(image, str | os.PathLike) else None
     report: dict[str, Any]
     if assignments:
         result = convert(rgb, chosen, timeout_s=timeout_s)
@@ -57,8 +80,8 @@ def run_conversion(
             constraints = replace(constraints, budget_ms=budget_ms)
         if ssim_per_kb is not None:
             constraints = replace(constraints, ssim_per_kb=ssim_per_kb)
-        routed = IntelligentRouter().route(str(image), constraints, method=method, timeout_s=timeout_s)
+        routed = (router or IntelligentRouter()).route(path or rgb, constraints, method=method, timeout_s=timeout_s)
         result = routed.conversion
         report = result.summary() | routed.report()
-    report.update(svg=result.svg, input=str(image), width=int(rgb.shape[1]), height=int(rgb.shape[0]))
+    report.update(svg=result.svg, input=path or "-", width=int(rgb.shape[1]), height=int(rgb.shape[0]))
     return report
