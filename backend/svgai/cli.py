@@ -165,6 +165,19 @@ def convert(ctx: click.Context, inputs: tuple[str, ...], output: str | None, rec
         ctx.exit(EXIT_FAILED)
 
 
+@cli.command("report")
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
+              show_default=True, help="The HTML page to write.")
+def report_command(manifest: Path, output: Path) -> None:
+    """Write a self-contained HTML page comparing each image of MANIFEST (from --manifest) with its SVG."""
+    from svgai.manifest import read_manifest
+    from svgai.report import write_report
+
+    write_report(output, read_manifest(manifest))
+    click.echo(f"wrote {output}")
+
+
 @cli.command("params")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def params_command(as_json: bool) -> None:
