@@ -45,6 +45,7 @@ class Options:
     budget_ms: float | None = None
     ssim_per_kb: float | None = None
     timeout_s: float | None = None
+    preset_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,8 @@ def _attempt_in_worker(job: Job) -> ImageRecord:
 def _ensure_valid(options: Options) -> None:
     from svgai.conversion import check_request
 
-    check_request(options.params, options.method, options.target_ssim, options.budget_ms, options.ssim_per_kb)
+    check_request(options.params, options.method, options.target_ssim, options.budget_ms, options.ssim_per_kb,
+                  options.preset_name)
 
 
 def run_batch(jobs: Sequence[Job], *, workers: int | None = None, force: bool = False, executor: str = "process",

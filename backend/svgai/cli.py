@@ -23,13 +23,25 @@ from svgai.errors import SvgaiError
 from svgai.log import configure_logging
 
 LAZY_COMMANDS = {
-    "dataset": "svgai.dataset.commands:dataset",
-    "model": "svgai.training.commands:model",
-    "bench": "svgai.bench.commands:bench",
-    "eval": "svgai.evaluation:eval_group",
-    "plugins": "svgai.plugins:plugins_command",
-    "methods": "svgai.methods.fit:methods",
+    "dataset": ("svgai.dataset.commands:dataset", "Build the labelled dataset of (image, VTracer parameters) -> measured quality."),
+    "model": ("svgai.training.commands:model", "Train, export and validate the quality predictor (training extras)."),
+    "bench": ("svgai.bench.commands:bench", "Benchmarks: predictor vs the real loop, load, batch vs VTracer."),
+    "eval": ("svgai.evaluation:eval_group", "Measure the router against VTracer's defaults and random search, with real conversions."),
+    "plugins": ("svgai.plugins:plugins_command", "List the plugins, their hooks and their live performance info."),
+    "methods": ("svgai.methods.fit:methods", "Fit and validate the built-in parameter-choosing methods."),
 }
+"""Sub-commands imported only when called: name -> (module:attribute, the one-line help `svgai --help` shows)."""
+
+
+def _module_exists(name: str) -> bool:
+    """Whether module ``name`` is installed, importing none of its packages but the top one."""
+    package, _, leaf = name.rpartition(".")
+    try:
+        spec = importlib.util.find_spec(package)
+    except ModuleNotFoundError:
+        return False
+    folders = spec.submodule_search_locations if spec is not None else None
+    return bool(folders) and any((Path(folder) / f"{leaf}.py").is_file() for folder in folders or ())
 
 
 class SvgaiGroup(click.Group):
@@ -39,15 +51,7 @@ class SvgaiGroup(click.Group):
         return sorted([*super().list_commands(ctx), *self._available_lazy()])
 
     def _available_lazy(self) -> list[str]:
-        names = []
-        for name, target in LAZY_COMMANDS.items():
-            try:
-                found = importlib.util.find_spec(target.partition(":")[0]) is not None
-            except ModuleNotFoundError:
-                found = False
-            if found:
-                names.append(name)
-        return names
+        return [name for name, (target, _) in LAZY_COMMANDS.items() if _module_exists(target.partition(":")[0])]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
@@ -55,9 +59,18 @@ class SvgaiGroup(click.Group):
             return command
         if cmd_name not in self._available_lazy():
             return None
-        module, _, attr = LAZY_COMMANDS[cmd_name].partition(":")
+        module, _, attr = LAZY_COMMANDS[cmd_name][0].partition(":")
         loaded: click.Command = getattr(importlib.import_module(module), attr)
         return loaded
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list, without importing the lazy sub-commands (their help line is in LAZY_COMMANDS)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            own = super().get_command(ctx, name)
+            rows.append((name, own.get_short_help_str(formatter.width) if own else LAZY_COMMANDS[name][1]))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -104,6 +117,8 @@ def write_atomically(path: Path, text: str) -> None:
 @click.option("-o", "--output", default=None,
               help="The SVG for one IMAGE (default: IMAGE with .svg; - for stdout); a folder for several.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A VTracer parameter (repeatable); see `svgai params`.")
+@click.option("--preset", "preset_name", default=None, metavar="bw|poster|photo",
+              help="Start from one of VTracer's CLI presets (explicit parameters; --param overrides them).")
 @click.option("--method", default=None, help="Force one parameter-choosing method (see `svgai plugins`).")
 @click.option("--target-ssim", type=float, default=None, help="Quality the router aims for.")
 @click.option("--budget-ms", type=float, default=None, help="Time the router may spend choosing.")
@@ -125,9 +140,9 @@ def write_atomically(path: Path, text: str) -> None:
 def convert(ctx: click.Context, inputs: tuple[str, ...], output: str | None, recursive: bool, jobs: int | None,
             force: bool, manifest: Path | None, report: Path | None, executor: str, address: str | None,
             as_json: bool, **options: Any) -> None:
-    """Convert IMAGE... (files, folders, glob patterns, or - for stdin) to SVG and report the measured quality.
+    """Convert images to SVG and report the measured quality.
 
-    One image prints one line (or its JSON report). Several are converted in parallel, skipping SVGs
+    IMAGE... are files, folders (their images), glob patterns, or - for standard input. One image prints one line (or its JSON report). Several are converted in parallel, skipping SVGs
     newer than their image unless --force, and end with a summary table.
     """
     from svgai.batch import EXIT_FAILED, Options, convert_job, one_image, plan, run_batch, with_progress
@@ -136,6 +151,13 @@ def convert(ctx: click.Context, inputs: tuple[str, ...], output: str | None, rec
     settings = Options(**options)
     todo = plan(inputs, output, settings, recursive=recursive)
     started = time.perf_counter()
+    warning = None
+    if not (settings.params or settings.preset_name):  # the router chooses: it needs the models
+        from svgai.artifacts import missing_models
+
+        warning = missing_models()
+        if warning:
+            click.echo(f"warning: {warning}", err=True)
     if one_image(inputs) and executor == "process":
         full, done = convert_job(todo[0])
         records = [done]
@@ -145,7 +167,7 @@ def convert(ctx: click.Context, inputs: tuple[str, ...], output: str | None, rec
         else:
             click.echo(f"{done['output']}: SSIM {full['ssim']:.4f}, {full['svg_bytes']:,} bytes, "
                        f"{full['path_count']} paths, {full['total_ms']:.0f} ms (method: {full['method']})", err=aside)
-            for failure in full["fallbacks"]:
+            for failure in [] if warning else full["fallbacks"]:  # the warning said why already
                 click.echo(f"  fallback: {failure['method']}: {failure['reason']}", err=aside)
     else:
         batch = run_batch(todo, workers=jobs, force=force, executor=executor, address=address)
@@ -170,7 +192,10 @@ def convert(ctx: click.Context, inputs: tuple[str, ...], output: str | None, rec
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
               show_default=True, help="The HTML page to write.")
 def report_command(manifest: Path, output: Path) -> None:
-    """Write a self-contained HTML page comparing each image of MANIFEST (from --manifest) with its SVG."""
+    """Write the HTML report of a manifest: each image next to its SVG.
+
+    MANIFEST is the JSON Lines file of `svgai convert --manifest`; the page is self-contained.
+    """
     from svgai.manifest import read_manifest
     from svgai.report import write_report
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from svgai.errors import InvalidParams
 from svgai.images import ImageSource, load_image
-from svgai.params import parse_assignment, validate
+from svgai.params import PRESETS, parse_assignment, preset, validate
 from svgai.quality import convert
 
 if TYPE_CHECKING:
@@ -26,14 +26,19 @@ def check_request(
     target_ssim: float | None = None,
     budget_ms: float | None = None,
     ssim_per_kb: float | None = None,
+    preset_name: str | None = None,
 ) -> dict[str, Any]:
     """Check a conversion request before any image is read; return the explicit parameters it sets.
 
-    Raises ``InvalidParams`` saying what was wrong and what is accepted.
+    ``preset_name`` starts from one of VTracer's CLI presets (``svgai.params.PRESETS``); ``params``
+    override it. Raises ``InvalidParams`` saying what was wrong and what is accepted.
     """
     assignments = dict(parse_assignment(p) for p in params)
-    if assignments and method is not None:
-        raise InvalidParams("give either explicit parameters (--param) or a method (--method), not both")
+    if preset_name is not None:
+        preset(preset_name)  # refuses an unknown name, listing the accepted ones
+        assignments = {**PRESETS.get(preset_name, {}), **assignments}
+    if (assignments or preset_name is not None) and method is not None:
+        raise InvalidParams("give either explicit parameters (--param, --preset) or a method (--method), not both")
     if target_ssim is not None and not 0.0 < target_ssim <= 1.0:
         raise InvalidParams(f"target SSIM {target_ssim!r} is out of range; accepted: a number in (0, 1]")
     if budget_ms is not None and not budget_ms > 0:
@@ -53,24 +58,27 @@ def run_conversion(
     budget_ms: float | None = None,
     ssim_per_kb: float | None = None,
     timeout_s: float | None = None,
+    preset_name: str | None = None,
     router: IntelligentRouter | None = None,
 ) -> dict[str, Any]:
     """Convert ``image`` and return the SVG with a JSON-ready report of what was done.
 
-    ``router`` reuses a router across conversions (a batch worker keeps one); by default a new one
+    ``preset_name`` and ``params`` set the parameters explicitly (see ``check_request``). ``router``
+    reuses a router across conversions (a batch worker keeps one); by default a new one
     is built. Report keys: ``ssim, svg_bytes, path_count, psnr, vectorize_ms, measure_ms, method,
     fallbacks, params`` and, when the router chose, ``predicted_ssim, predicted_bytes, predictor,
     timings, conversions`` (every real conversion it tried); plus ``svg, input, width, height``
     (``input`` is ``-`` for image data that came without a path).
     """
-    assignments = check_request(params, method, target_ssim, budget_ms, ssim_per_kb)
+    assignments = check_request(params, method, target_ssim, budget_ms, ssim_per_kb, preset_name)
     chosen = validate(assignments)
     rgb = load_image(image)
     path = os.fspath(image) if isinstance(image, str | os.PathLike) else None
     report: dict[str, Any]
-    if assignments:
+    if assignments or preset_name is not None:
         result = convert(rgb, chosen, timeout_s=timeout_s)
-        report = result.summary() | {"method": "explicit", "fallbacks": []}
+        how = "explicit" if preset_name is None else f"preset {preset_name}"
+        report = result.summary() | {"method": how, "fallbacks": []}
     else:
         from svgai.hookspecs import Constraints
         from svgai.router import DEFAULT_CONSTRAINTS, IntelligentRouter

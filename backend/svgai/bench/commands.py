@@ -151,3 +151,19 @@ def batch_command(count: int, jobs: int, repeats: int, images: Path | None, out:
     _write(out, "batch", result, text)
     click.echo(text)
     click.echo(f"wrote {out / 'batch.json'} and {out / 'batch.md'}")
+
+
+@bench.command("startup")
+@click.option("--repeats", type=click.IntRange(1, 100), default=10, show_default=True, help="Fresh processes per command.")
+@out_option
+def startup_command(repeats: int, out: Path) -> None:
+    """Time `svgai --help` and `svgai convert --help` in fresh processes (target ≤ 0.5 s) and list heavy imports.
+
+    Writes OUT/startup.json and OUT/startup.md.
+    """
+    from svgai.bench.startup import bench_startup, startup_markdown
+
+    result = bench_startup(repeats)
+    text = startup_markdown(result)
+    _write(out, "startup", result, text)
+    click.echo(text)

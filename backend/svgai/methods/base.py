@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from svgai import SHIPPED_MODELS
 from svgai.errors import ModelUnavailable
 from svgai.hookspecs import PerformanceInfo
 
@@ -27,9 +28,13 @@ T = TypeVar("T")
 
 
 def methods_dir() -> Path:
-    """Where method artifacts live: ``$SVGAI_METHODS_DIR`` or the repository's ``models/methods``."""
+    """Where method artifacts live: ``$SVGAI_METHODS_DIR``, the repository's ``models/methods``, else
+    the package's own copy (``svgai.SHIPPED_MODELS``, for a non-editable install)."""
     override = os.environ.get(METHODS_DIR_ENV)
-    return Path(override) if override else Path(__file__).resolve().parents[3] / "models" / "methods"
+    if override:
+        return Path(override)
+    repository = Path(__file__).resolve().parents[3] / "models" / "methods"
+    return repository if repository.is_dir() else SHIPPED_MODELS / "methods"
 
 
 class CallStats:

@@ -7,8 +7,8 @@ Where the model comes from (first that applies):
 1. the ``model_dir`` argument;
 2. the ``SVGAI_MODEL_DIR`` environment variable;
 3. the repository's ``models/`` folder next to this package (an editable install from a checkout);
-4. ``$XDG_DATA_HOME/svgai/models`` (default ``~/.local/share/svgai/models``) — copy a ``models/``
-   folder there for a non-editable install.
+4. the models shipped inside the svgai package (``svgai.SHIPPED_MODELS``: ``pip install .``);
+5. ``$XDG_DATA_HOME/svgai/models`` (default ``~/.local/share/svgai/models``) — a model of your own.
 
 The folder's ``config.json`` (written by ``svgai model export`` / ``validate``) lists each
 artifact's sha256; a file that does not match, is missing, or whose graph does not take the inputs
@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import onnxruntime as ort
 
+from svgai import SHIPPED_MODELS
 from svgai.errors import InvalidParams, ModelUnavailable
 from svgai.images import ImageSource, load_image
 from svgai.params import ENCODED_DIM, ENCODED_FEATURES, encode_many
@@ -54,6 +55,7 @@ def model_dir_candidates() -> list[Path]:
     if os.environ.get(MODEL_DIR_ENV):
         found.append(Path(os.environ[MODEL_DIR_ENV]))
     found.append(Path(__file__).resolve().parents[3] / "models")
+    found.append(SHIPPED_MODELS)
     data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     found.append(data_home / "svgai" / "models")
     return found
