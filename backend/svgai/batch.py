@@ -186,6 +186,8 @@ def run_batch(jobs: Sequence[Job], *, workers: int | None = None, force: bool = 
 
     Raises ``InvalidParams`` before any work when the options are invalid for every image.
     """
+    if executor not in ("process", "ray"):
+        raise InvalidParams(f"unknown executor {executor!r}; accepted: process, ray", key="executor")
     if jobs:
         _ensure_valid(jobs[0].options)
     todo = []
@@ -195,12 +197,7 @@ def run_batch(jobs: Sequence[Job], *, workers: int | None = None, force: bool = 
         else:
             Path(job.output).parent.mkdir(parents=True, exist_ok=True)
             todo.append(job)
-    if executor == "ray":
-        yield from _on_ray(todo, workers, address)
-    elif executor == "process":
-        yield from _in_processes(todo, workers)
-    else:
-        raise InvalidParams(f"unknown executor {executor!r}; accepted: process, ray", key="executor")
+    yield from _on_ray(todo, workers, address) if executor == "ray" else _in_processes(todo, workers)
 
 
 def _in_processes(jobs: list[Job], workers: int | None) -> Iterator[ImageRecord]:
@@ -219,13 +216,18 @@ def _in_processes(jobs: list[Job], workers: int | None) -> Iterator[ImageRecord]
     if method == "forkserver":
         # Workers fork from a server that already imported the router: each starts in milliseconds.
         context.set_forkserver_preload(["svgai.router", "svgai.conversion", __name__])
-    with ProcessPoolExecutor(count, mp_context=context, initializer=worker_router) as pool:
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=worker_router)
+    try:
         futures = {pool.submit(_attempt_in_worker, job): job for job in jobs}
         for future in as_completed(futures):
             try:
                 yield future.result()
             except BrokenProcessPool as e:
-                yield record(futures[future].input, futures[future].output, "failed", 0.0, error=f"the worker process died ({e})")
+                job = futures[future]
+                yield record(job.input, job.output, "failed", 0.0, error=f"the worker process died ({e})")
+    finally:
+        # Interrupted (Ctrl-C, the caller stopped reading): queued images are dropped, not converted.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _on_ray(jobs: list[Job], workers: int | None, address: str | None) -> Iterator[ImageRecord]:

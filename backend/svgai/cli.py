@@ -114,7 +114,7 @@ def write_atomically(path: Path, text: str) -> None:
 @cli.command(epilog="Exit status: 0 when every image converted (or was up to date), 1 when any image "
                     "failed (the summary counts them), 2 for a usage mistake.")
 @click.argument("inputs", nargs=-1, required=True, metavar="IMAGE...")
-@click.option("-o", "--output", default=None,
+@click.option("-o", "--output", default=None, metavar="PATH",
               help="The SVG for one IMAGE (default: IMAGE with .svg; - for stdout); a folder for several.")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="A VTracer parameter (repeatable); see `svgai params`.")
 @click.option("--preset", "preset_name", default=None, metavar="bw|poster|photo",
@@ -142,12 +142,15 @@ def convert(ctx: click.Context, inputs: tuple[str, ...], output: str | None, rec
             as_json: bool, **options: Any) -> None:
     """Convert images to SVG and report the measured quality.
 
-    IMAGE... are files, folders (their images), glob patterns, or - for standard input. One image prints one line (or its JSON report). Several are converted in parallel, skipping SVGs
-    newer than their image unless --force, and end with a summary table.
+    IMAGE... are files, folders (their images), glob patterns, or - for standard input. One image
+    prints one line (or its JSON report). Several are converted in parallel, skipping SVGs newer
+    than their image unless --force, and end with a summary table.
     """
     from svgai.batch import EXIT_FAILED, Options, convert_job, one_image, plan, run_batch, with_progress
     from svgai.manifest import summarize, summary_table, write_manifest
 
+    if address is not None and executor != "ray":
+        raise click.UsageError("--address names a Ray cluster: give it with --executor ray")
     settings = Options(**options)
     todo = plan(inputs, output, settings, recursive=recursive)
     started = time.perf_counter()
@@ -161,14 +164,7 @@ def convert(ctx: click.Context, inputs: tuple[str, ...], output: str | None, rec
     if one_image(inputs) and executor == "process":
         full, done = convert_job(todo[0])
         records = [done]
-        aside = done["output"] == "-"  # the SVG owns stdout: the result goes to stderr
-        if as_json:
-            click.echo(json.dumps(full, indent=2), err=aside)
-        else:
-            click.echo(f"{done['output']}: SSIM {full['ssim']:.4f}, {full['svg_bytes']:,} bytes, "
-                       f"{full['path_count']} paths, {full['total_ms']:.0f} ms (method: {full['method']})", err=aside)
-            for failure in [] if warning else full["fallbacks"]:  # the warning said why already
-                click.echo(f"  fallback: {failure['method']}: {failure['reason']}", err=aside)
+        _print_one(full, as_json, fallbacks=not warning)  # the warning said why the methods fell back
     else:
         batch = run_batch(todo, workers=jobs, force=force, executor=executor, address=address)
         records = list(with_progress(batch, len(todo)))
@@ -185,6 +181,18 @@ def convert(ctx: click.Context, inputs: tuple[str, ...], output: str | None, rec
     if failed:
         click.echo(f"{failed} of {len(records)} images failed", err=True)
         ctx.exit(EXIT_FAILED)
+
+
+def _print_one(report: dict[str, Any], as_json: bool, *, fallbacks: bool) -> None:
+    """One image's result: its JSON report, or one line and its fallbacks (on stderr when the SVG owns stdout)."""
+    aside = report["output"] == "-"
+    if as_json:
+        click.echo(json.dumps(report, indent=2), err=aside)
+        return
+    click.echo(f"{report['output']}: SSIM {report['ssim']:.4f}, {report['svg_bytes']:,} bytes, "
+               f"{report['path_count']} paths, {report['total_ms']:.0f} ms (method: {report['method']})", err=aside)
+    for failure in report["fallbacks"] if fallbacks else []:
+        click.echo(f"  fallback: {failure['method']}: {failure['reason']}", err=aside)
 
 
 @cli.command("report")
