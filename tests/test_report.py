@@ -108,10 +108,13 @@ def test_every_image_decodes_in_chromium_and_the_table_sorts_by_quality(browser:
 
 
 def test_the_heat_map_and_the_edge_window_point_at_what_differs() -> None:
-    flat = np.full((40, 40, 3), 255, dtype=np.uint8)
+    flat = np.full((40, 40, 4), 255, dtype=np.uint8)
     edged = flat.copy()
-    edged[20:, 30:] = 0  # one dark corner block: its edges are the only ones
-    top, left = edge_window(edged, 8)
+    edged[20:, 30:, :3] = 0  # one dark corner block: its edges are the only ones
+    top, left = edge_window(edged[..., :3], 8)
     assert 12 <= top <= 20 and 22 <= left <= 30
     heat = heat_map(flat, edged)
     assert heat.shape == (40, 40, 4) and heat[..., 3].max() == 255 and heat[:20, :, 3].max() == 0
+    transparent = flat.copy()
+    transparent[:5, :5, 3] = 0  # white on white, but lost opacity is a difference too
+    assert heat_map(flat, transparent)[:5, :5, 3].min() == 255

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from svgai import vectorize as vectorize_module
 from svgai.errors import InvalidParams, SvgaiError, VectorizeError, VectorizeTimeout
 from svgai.images import encode_png, load_image
+from svgai.measures import ssim
 from svgai.params import NAMES, defaults
-from svgai.quality import render, ssim
+from svgai.quality import render
 from svgai.vectorize import vectorize
 
 Strategy = st.SearchStrategy[dict[str, Any]]
@@ -29,7 +30,7 @@ property_settings = settings(
 def test_a_flat_two_colour_logo_traces_at_defaults_with_ssim_at_least_0_95(two_colour_path: Path) -> None:
     rgb = load_image(two_colour_path)
     svg = vectorize(rgb)
-    assert ssim(rgb, render(svg, rgb.shape[1], rgb.shape[0])) >= 0.95
+    assert ssim(rgb, render(svg, rgb.shape[1], rgb.shape[0])[..., :3], 255.0) >= 0.95
 
 
 def test_the_svg_has_the_raster_size(icon_paths: list[Path]) -> None:
@@ -66,7 +67,7 @@ def test_invalid_parameters_are_refused_before_vtracer_runs(
     "trap", [{"color_precision": 0}, {"mode": "spline", "max_iterations": 0}, {"color_precision": -3}]
 )
 def test_a_vtracer_panic_or_overflow_becomes_vectorize_error(two_colour_path: Path, trap: dict[str, Any]) -> None:
-    # The traps of DESIGN.md, fed past validation on purpose: the guard itself must hold.
+    # Values that make VTracer panic or overflow, fed past validation on purpose: the guard itself must hold.
     png = encode_png(load_image(two_colour_path))
     with pytest.raises(VectorizeError, match="VTracer failed"):
         vectorize_module._trace(png, {**defaults(), **trap})  # type: ignore[typeddict-item]

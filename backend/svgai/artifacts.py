@@ -6,32 +6,35 @@ would not notice; ``svgai convert`` prints ``missing_models()`` once instead of 
 
 from __future__ import annotations
 
-from svgai.methods.base import METHODS_DIR_ENV, methods_dir
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
 
-FIX = ("install svgai and its predictor from the repository (pip install . plugins/svgai-quality), or set "
-       f"SVGAI_MODEL_DIR to a folder like the repository's models/ and {METHODS_DIR_ENV} to its methods/")
+from svgai.errors import ModelUnavailable
+from svgai.model_folder import MANIFEST, METHODS_DIR_ENV, MODEL_DIR_ENV, find_model_dir, methods_dir
+
+FIX = (f"install svgai and its predictor from the repository (pip install . plugins/svgai-quality), or set "
+       f"{MODEL_DIR_ENV} to a folder like the repository's models/ and {METHODS_DIR_ENV} to its methods/")
 
 
-def _predictor_missing() -> str | None:
+def _found(folder: Callable[[], Path]) -> Path | None:
     try:
-        from svgai_quality.predictor import MANIFEST, MODEL_DIR_ENV, find_model_dir
-    except ImportError:
-        return "the quality predictor plugin (pip install plugins/svgai-quality)"
-    from svgai.errors import ModelUnavailable
-
-    try:
-        folder = find_model_dir()
+        return folder()
     except ModelUnavailable:
-        return f"the quality model (no {MANIFEST} found; ${MODEL_DIR_ENV} is not set)"
-    return None if (folder / MANIFEST).is_file() else f"the quality model ({folder / MANIFEST})"
+        return None
 
 
 def missing_models() -> str | None:
-    """``None`` when the quality model and the method artifacts are found, else what is missing and the fix."""
-    missing = [what for what in (_predictor_missing(),) if what]
-    folder = methods_dir()
-    if not folder.is_dir() or not any(folder.glob("*.json")):
-        missing.append(f"the methods' artifacts ({folder})")
+    """``None`` when the predictor, its model and the methods' artifacts are found, else what is missing and the fix."""
+    missing = []
+    model = _found(find_model_dir)
+    if model is None or not (model / MANIFEST).is_file():
+        missing.append(f"the quality model ({model / MANIFEST if model else f'no {MANIFEST} where svgai looks'})")
+    methods = _found(methods_dir)
+    if methods is None or not any(methods.glob("*.json")):
+        missing.append(f"the methods' artifacts ({methods or 'no model folder'})")
+    if importlib.util.find_spec("svgai_quality") is None:
+        missing.append("the quality predictor plugin (svgai-quality)")
     if not missing:
         return None
     return f"no trained models: {' and '.join(missing)} not found, so VTracer's defaults are used; fix: {FIX}"

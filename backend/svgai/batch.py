@@ -46,6 +46,7 @@ class Options:
     ssim_per_kb: float | None = None
     timeout_s: float | None = None
     preset_name: str | None = None
+    background: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ def _ensure_valid(options: Options) -> None:
     from svgai.conversion import check_request
 
     check_request(options.params, options.method, options.target_ssim, options.budget_ms, options.ssim_per_kb,
-                  options.preset_name)
+                  options.preset_name, options.background)
 
 
 def run_batch(jobs: Sequence[Job], *, workers: int | None = None, force: bool = False, executor: str = "process",

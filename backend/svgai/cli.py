@@ -10,25 +10,24 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from svgai import __version__
+from svgai import __version__, files
 from svgai.errors import SvgaiError
 from svgai.log import configure_logging
 
 LAZY_COMMANDS = {
     "dataset": ("svgai.dataset.commands:dataset", "Build the labelled dataset of (image, VTracer parameters) -> measured quality."),
     "model": ("svgai.training.commands:model", "Train, export and validate the quality predictor (training extras)."),
-    "bench": ("svgai.bench.commands:bench", "Benchmarks: predictor vs the real loop, load, batch vs VTracer."),
+    "bench": ("svgai.bench.commands:bench", "Benchmarks: predictor vs the real loop, load, batch vs VTracer, start-up."),
     "eval": ("svgai.evaluation:eval_group", "Measure the router against VTracer's defaults and random search, with real conversions."),
-    "plugins": ("svgai.plugins:plugins_command", "List the plugins, their hooks and their live performance info."),
-    "methods": ("svgai.methods.fit:methods", "Fit and validate the built-in parameter-choosing methods."),
+    "plugins": ("svgai.plugin_commands:plugins_command", "List the plugins, their hooks and their live performance info."),
+    "methods": ("svgai.training.fit:methods", "Fit and validate the built-in parameter-choosing methods."),
+    "quality": ("svgai.quality_study:quality_group", "The quality measure: the study that chose its terms (docs/quality.md)."),
 }
 """Sub-commands imported only when called: name -> (module:attribute, the one-line help `svgai --help` shows)."""
 
@@ -94,21 +93,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never a half-written file."""
-    path = path.resolve()
+    """Write ``text`` to ``path`` whole or not at all (``svgai.files``); a failure is a ``click.FileError``."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        files.write_atomically(path, text)
     except OSError as e:
-        raise click.FileError(str(path), hint=f"cannot write in {path.parent} ({e.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise click.FileError(str(path), hint=e.strerror) from None
-        raise
+        raise click.FileError(str(path), hint=e.strerror or str(e)) from None
 
 
 @cli.command(epilog="Exit status: 0 when every image converted (or was up to date), 1 when any image "
@@ -125,6 +114,8 @@ def write_atomically(path: Path, text: str) -> None:
 @click.option("--ssim-per-kb", type=float, default=None,
               help="Size preference: SSIM each kilobyte over VTracer's defaults must buy (0: size is free).")
 @click.option("--timeout", "timeout_s", type=float, default=None, help="Give up on VTracer after this many seconds.")
+@click.option("--background", default=None, metavar="COLOUR",
+              help="Flatten the image onto this CSS colour first (default: keep its transparency).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.option("--recursive", is_flag=True, help="Take images from sub-folders of a folder too.")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes (default: usable CPU cores).")
@@ -189,8 +180,10 @@ def _print_one(report: dict[str, Any], as_json: bool, *, fallbacks: bool) -> Non
     if as_json:
         click.echo(json.dumps(report, indent=2), err=aside)
         return
-    click.echo(f"{report['output']}: SSIM {report['ssim']:.4f}, {report['svg_bytes']:,} bytes, "
-               f"{report['path_count']} paths, {report['total_ms']:.0f} ms (method: {report['method']})", err=aside)
+    alpha = ", transparency kept" if report["input_has_alpha"] and report["background"] is None else ""
+    click.echo(f"{report['output']}: quality {report['quality']:.4f} (SSIM at 1x {report['ssim']:.4f}), "
+               f"{report['svg_bytes']:,} bytes, {report['path_count']} paths, {report['total_ms']:.0f} ms "
+               f"(method: {report['method']}{alpha})", err=aside)
     for failure in report["fallbacks"] if fallbacks else []:
         click.echo(f"  fallback: {failure['method']}: {failure['reason']}", err=aside)
 

@@ -1,8 +1,10 @@
-"""Load rasters from anything a user has at hand and turn them into RGB uint8 on white.
+"""Load rasters from anything a user has at hand: 8-bit RGBA, alpha kept.
 
 Every mode Pillow reads (RGBA, LA, P with transparency, 16-bit, grayscale, CMYK, the first frame of
-a GIF) comes out the same way: 8-bit RGB, alpha composited over white — the exact raster the label
-in DESIGN.md is measured on.
+a GIF) comes out the same way: ``load_rgba`` gives 8-bit RGBA (alpha 255 where the source has none),
+which is what VTracer traces and what quality is measured against (docs/quality.md);
+``load_image`` gives the same raster composited over white as RGB, the input of the predictor's
+features.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageColor, UnidentifiedImageError
 
 from svgai.errors import InvalidImage
 
@@ -24,7 +26,18 @@ ImageSource = str | os.PathLike | bytes | bytearray | np.ndarray | Image.Image
 
 
 def load_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """Return ``source`` as an ``(H, W, 3)`` uint8 array composited over white.
+    """Return ``source`` as an ``(H, W, 3)`` uint8 array composited over white (see ``load_rgba``)."""
+    rgba = load_rgba(source, max_pixels=max_pixels)
+    return rgba[..., :3].copy() if is_opaque(rgba) else over_white(rgba)
+
+
+def is_opaque(rgba: np.ndarray) -> bool:
+    """True when every pixel of an ``(H, W, 4)`` raster is fully opaque (alpha 255)."""
+    return bool(rgba[..., 3].min(initial=255) == 255)
+
+
+def load_rgba(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Return ``source`` as an ``(H, W, 4)`` uint8 RGBA array (alpha 255 where it has none).
 
     ``source`` may be a path, encoded bytes, a numpy array (H×W, H×W×3 or H×W×4; uint8, uint16 or
     float in [0, 1]) or a PIL image. Raises ``InvalidImage`` saying what was wrong.
@@ -95,24 +108,45 @@ def _from_pil(image: Image.Image, max_pixels: int, what: str) -> np.ndarray:
         a = np.asarray(image, dtype=np.float64)
         top = 65535.0 if a.max(initial=0) > 255 or mode.startswith("I;16") else 255.0
         gray = np.clip(np.round(a / top * 255.0), 0, 255).astype(np.uint8)
-        return np.repeat(gray[..., None], 3, axis=2)
+        return _opaque(np.repeat(gray[..., None], 3, axis=2))
     if mode == "F":
         a = np.asarray(image, dtype=np.float64)
         gray = np.clip(np.round(a * 255.0 if a.max(initial=0) <= 1.0 else a), 0, 255).astype(np.uint8)
-        return np.repeat(gray[..., None], 3, axis=2)
+        return _opaque(np.repeat(gray[..., None], 3, axis=2))
     if mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if mode == "CMYK":
         image = image.convert("RGB")
-    rgba = np.asarray(image.convert("RGBA"), dtype=np.uint8)
-    return _over_white(rgba)
+    return np.asarray(image.convert("RGBA"), dtype=np.uint8)
 
 
-def _over_white(rgba: np.ndarray) -> np.ndarray:
+def _opaque(rgb: np.ndarray) -> np.ndarray:
+    alpha = np.full((*rgb.shape[:2], 1), 255, dtype=np.uint8)
+    return np.concatenate([rgb, alpha], axis=2)
+
+
+def over_white(rgba: np.ndarray) -> np.ndarray:
+    """Composite an ``(H, W, 4)`` uint8 raster over white: ``(H, W, 3)`` uint8."""
+    return flatten(rgba, (255, 255, 255))
+
+
+def flatten(rgba: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
+    """Composite an ``(H, W, 4)`` uint8 raster over an RGB colour: ``(H, W, 3)`` uint8."""
     rgb = rgba[..., :3].astype(np.float32)
     alpha = rgba[..., 3:4].astype(np.float32) / 255.0
-    out = rgb * alpha + 255.0 * (1.0 - alpha)
+    out = rgb * alpha + np.asarray(background, dtype=np.float32) * (1.0 - alpha)
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def parse_colour(text: str) -> tuple[int, int, int]:
+    """A CSS colour (``white``, ``#fff``, ``#1e90ff``, ``rgb(0,0,0)``) as an RGB triple, or ``InvalidImage``."""
+    try:
+        red, green, blue = ImageColor.getrgb(text)[:3]
+    except ValueError:
+        raise InvalidImage(
+            f"unknown colour {text!r}; accepted: a CSS colour name (white), #rgb, #rrggbb or rgb(r, g, b)"
+        ) from None
+    return red, green, blue
 
 
 def _from_array(array: np.ndarray, max_pixels: int) -> np.ndarray:
@@ -135,14 +169,14 @@ def _from_array(array: np.ndarray, max_pixels: int) -> np.ndarray:
     if a.ndim == 2:
         a = a[..., None]
     if a.shape[2] == 1:
-        return np.repeat(a, 3, axis=2)
+        return _opaque(np.repeat(a, 3, axis=2))
     if a.shape[2] == 4:
-        return _over_white(a)
-    return np.ascontiguousarray(a)
+        return np.ascontiguousarray(a)
+    return _opaque(a)
 
 
-def encode_png(rgb: np.ndarray) -> bytes:
-    """Encode an RGB uint8 array as PNG bytes with the fastest compression (for VTracer's input)."""
+def encode_png(pixels: np.ndarray) -> bytes:
+    """Encode an RGB or RGBA uint8 array as PNG bytes with the fastest compression (VTracer's input)."""
     buffer = io.BytesIO()
-    Image.fromarray(rgb, "RGB").save(buffer, format="PNG", compress_level=0)
+    Image.fromarray(pixels, "RGBA" if pixels.shape[2] == 4 else "RGB").save(buffer, format="PNG", compress_level=0)
     return buffer.getvalue()

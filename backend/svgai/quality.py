@@ -1,63 +1,143 @@
-"""Render an SVG back to pixels with resvg and measure how close it is to the raster.
+"""Convert, render back and measure: the quality of an SVG as a designer judges it (docs/quality.md).
 
-SSIM is the label defined in DESIGN.md: scikit-image's ``structural_similarity`` on float32 RGB,
-``channel_axis=2``, ``data_range=255`` and the default 7×7 window, the SVG rendered at exactly the
-raster's size on white.
+One conversion is judged *at scale* against a reference of the same drawing:
+
+* the comparison size is the raster's size times ``SCALE`` (4×), capped so the long side is at most
+  ``MAX_COMPARE_SIDE`` (a 1024 px input is judged at 1×, a larger one below 1×);
+* the reference is the vector original rendered at that size when one exists (dataset icons), or
+  else a *proxy* made from the raster itself (``proxy``: Lanczos upscale, then edges snapped sharp);
+  docs/quality.md reports how closely proxy scores track scores against the originals;
+* the SVG is rendered with its transparency and compared alpha-aware (``svgai.measures``).
+
+``Conversion.quality`` is the score the router optimises; ``Conversion.measures`` holds its parts:
+``edge_fidelity`` and ``ssim_scaled`` at the comparison size, ``ssim_1x`` (RGB over white at the
+raster's own size, the round-1 label, reported) and ``scale``.
 """
 
 from __future__ import annotations
 
 import io
-import math
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
+import cv2
 import numpy as np
 import resvg_py
 from PIL import Image
-from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from svgai import measures
 from svgai.errors import RenderError
-from svgai.images import ImageSource, load_image
+from svgai.images import ImageSource, is_opaque, load_rgba, over_white
 from svgai.params import VTracerParams, validate
 from svgai.vectorize import vectorize
 
+SCALE = 4.0
+"""Vectorizing is for scaling: conversions are judged at 4× the raster's size ..."""
+MAX_COMPARE_SIDE = 1024
+"""... capped at this long side, so one candidate never costs a 4096² render."""
+EDGE_WEIGHT = 0.9
+"""Share of ``edge_fidelity`` in the score; the rest is ``ssim_scaled`` (chosen in docs/quality.md)."""
+SHARPEN_CONTRAST = 0.15
+"""The proxy snaps a pixel to its neighbourhood's min or max where the two differ by more than this
+(premultiplied, [0, 1]): anti-aliased edges become sharp as the original's, smooth gradients stay."""
+
+ReferenceKind = Literal["original", "proxy"]
+
 
 def render(svg: str, width: int, height: int) -> np.ndarray:
-    """Render ``svg`` at exactly ``width``×``height`` on white; return ``(H, W, 3)`` uint8."""
+    """Render ``svg`` at exactly ``width``×``height`` with its transparency: ``(H, W, 4)`` uint8."""
     try:
-        png = resvg_py.svg_to_bytes(
-            svg_string=svg, width=width, height=height, background="white", skip_system_fonts=True
-        )
+        png = resvg_py.svg_to_bytes(svg_string=svg, width=width, height=height, skip_system_fonts=True)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as e:  # resvg raises ValueError; a Rust panic would be a BaseException
         raise RenderError(f"resvg could not render the SVG at {width}x{height}: {e}") from None
-    rendered: Image.Image = Image.open(io.BytesIO(bytes(png)))
-    if rendered.size != (width, height):
-        rendered = rendered.resize((width, height))
-    return np.asarray(rendered.convert("RGB"), dtype=np.uint8)
+    with Image.open(io.BytesIO(bytes(png))) as rendered:
+        image = rendered.convert("RGBA")
+    if image.size != (width, height):
+        image = image.resize((width, height), Image.Resampling.LANCZOS)
+    return np.asarray(image, dtype=np.uint8)
 
 
-def ssim(reference: np.ndarray, candidate: np.ndarray) -> float:
-    """The label's SSIM between two ``(H, W, 3)`` uint8 rasters of the same size."""
-    if min(reference.shape[:2]) < 7:
-        # skimage needs a 7×7 window; tiny images are compared on their exact pixels instead.
-        return float(np.mean(reference == candidate))
-    return float(
-        structural_similarity(
-            reference.astype(np.float32), candidate.astype(np.float32), channel_axis=2, data_range=255
-        )
-    )
+def comparison_size(width: int, height: int) -> tuple[int, int, float]:
+    """``(width, height, scale)`` at which a ``width``×``height`` raster's conversions are judged."""
+    scale = min(SCALE, MAX_COMPARE_SIDE / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale)), scale
 
 
-def psnr(reference: np.ndarray, candidate: np.ndarray) -> float:
-    """Peak signal-to-noise ratio in dB (``inf`` for identical rasters)."""
-    if np.array_equal(reference, candidate):
-        return math.inf
-    return float(peak_signal_noise_ratio(reference, candidate, data_range=255))
+def proxy(rgba: np.ndarray, width: int, height: int, scale: float) -> np.ndarray:
+    """A stand-in for the unknown vector original at ``width``×``height``, made from the raster.
+
+    Lanczos upscale of the premultiplied raster, then every pixel whose neighbourhood (about one
+    source pixel wide) spans more than ``SHARPEN_CONTRAST`` is snapped to the nearer of its
+    neighbourhood's min and max: an anti-aliased edge becomes a sharp edge at the sub-pixel position
+    its grey levels encode, as the original's is, while flat areas and gradients are left alone.
+    """
+    premultiplied = rgba.astype(np.float32) / 255.0
+    premultiplied[..., :3] *= premultiplied[..., 3:]
+    up = cv2.resize(premultiplied, (width, height), interpolation=cv2.INTER_LANCZOS4)
+    up = np.clip(up, 0.0, 1.0)
+    if scale > 1.0:
+        side = 2 * round(scale / 2) + 1
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
+        high, low = cv2.dilate(up, kernel), cv2.erode(up, kernel)
+        snapped = np.where(up - low < high - up, low, high)
+        up = np.where((high - low).max(axis=2, keepdims=True) > SHARPEN_CONTRAST, snapped, up)
+    return _unpremultiply(up)
+
+
+def _unpremultiply(premultiplied: np.ndarray) -> np.ndarray:
+    alpha = premultiplied[..., 3:]
+    rgb = np.where(alpha > 1e-6, premultiplied[..., :3] / np.maximum(alpha, 1e-6), 0.0)
+    out = np.concatenate([rgb, alpha], axis=2) * 255.0
+    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What conversions of one raster are judged against; build it once, measure many SVGs."""
+
+    raster: np.ndarray
+    """The raster as traced, ``(H, W, 4)`` uint8."""
+    scaled: np.ndarray
+    """The reference at the comparison size, ``(h, w, 4)`` uint8."""
+    scale: float
+    kind: ReferenceKind
+    flat: np.ndarray = field(repr=False)
+    """The raster over white, for ``ssim_1x``."""
+    judge: measures.Judge = field(repr=False)
+
+    @classmethod
+    def of(cls, image: ImageSource, original_svg: str | None = None) -> Reference:
+        """The reference for ``image``: its vector original rendered at scale if given, else the proxy."""
+        raster = load_rgba(image)
+        height, width = raster.shape[:2]
+        w, h, scale = comparison_size(width, height)
+        if original_svg is not None:
+            scaled, kind = render(original_svg, w, h), "original"
+        else:
+            scaled, kind = proxy(raster, w, h, scale), "proxy"
+        judge = measures.Judge(scaled, scale)
+        return cls(raster, scaled, scale, kind, over_white(raster), judge)  # type: ignore[arg-type]
+
+    @property
+    def has_alpha(self) -> bool:
+        """True when the raster has any pixel that is not fully opaque."""
+        return not is_opaque(self.raster)
+
+    def measure(self, svg: str) -> tuple[float, dict[str, float]]:
+        """``(quality, parts)`` of ``svg`` against this reference (docs/quality.md)."""
+        height, width = self.raster.shape[:2]
+        rendered = render(svg, self.scaled.shape[1], self.scaled.shape[0])
+        edge = self.judge.edge_fidelity(rendered)
+        ssim_scaled = self.judge.alpha_ssim(rendered)
+        at_1x = render(svg, width, height) if self.scale != 1.0 else rendered
+        ssim_1x = measures.ssim(self.flat, over_white(at_1x), 255.0)
+        quality = EDGE_WEIGHT * edge + (1.0 - EDGE_WEIGHT) * ssim_scaled
+        parts = {"edge_fidelity": edge, "ssim_scaled": ssim_scaled, "ssim_1x": ssim_1x, "scale": self.scale}
+        return float(quality), parts
 
 
 def path_count(svg: str) -> int:
@@ -67,43 +147,59 @@ def path_count(svg: str) -> int:
 
 @dataclass(frozen=True)
 class Conversion:
-    """One real conversion: the SVG and its measured quality against the raster."""
+    """One real conversion: the SVG and its measured quality against the image's reference."""
 
     svg: str
     params: VTracerParams
-    ssim: float
-    psnr: float
+    quality: float
+    """The score (docs/quality.md): what the router optimises and the predictor learns."""
+    measures: dict[str, float]
+    """Its parts: ``edge_fidelity``, ``ssim_scaled``, ``ssim_1x``, ``scale``."""
+    reference: ReferenceKind
+    has_alpha: bool
     svg_bytes: int
     path_count: int
     vectorize_ms: float
     measure_ms: float
 
+    @property
+    def ssim(self) -> float:
+        """SSIM at the raster's own size over white (the round-1 measure, kept as a reported part)."""
+        return self.measures["ssim_1x"]
+
     def summary(self) -> dict[str, Any]:
-        """Everything but the SVG text, JSON-ready (``psnr`` is ``None`` for a lossless result)."""
+        """Everything but the SVG text, JSON-ready."""
         out = asdict(self)
         del out["svg"]
         out["params"] = dict(self.params)
-        if math.isinf(self.psnr):
-            out["psnr"] = None
+        out["ssim"] = self.ssim
         return out
 
 
 def convert(
-    image: ImageSource, params: Mapping[str, Any] | None = None, *, timeout_s: float | None = None
+    image: ImageSource | Reference,
+    params: Mapping[str, Any] | None = None,
+    *,
+    timeout_s: float | None = None,
 ) -> Conversion:
-    """Vectorize ``image`` with ``params``, render it back and measure it (one real label)."""
-    rgb = load_image(image)
+    """Vectorize ``image`` with ``params``, render it back and measure it (one real label).
+
+    ``image`` may be anything ``load_rgba`` reads (judged against the proxy reference) or a
+    ``Reference`` built once for many conversions (e.g. with the vector original).
+    """
+    reference = image if isinstance(image, Reference) else Reference.of(image)
     checked = validate(params)
     started = time.perf_counter()
-    svg = vectorize(rgb, checked, timeout_s=timeout_s)
+    svg = vectorize(reference.raster, checked, timeout_s=timeout_s)
     traced = time.perf_counter()
-    rendered = render(svg, rgb.shape[1], rgb.shape[0])
-    quality = ssim(rgb, rendered)
+    quality, parts = reference.measure(svg)
     return Conversion(
         svg=svg,
         params=checked,
-        ssim=quality,
-        psnr=psnr(rgb, rendered),
+        quality=quality,
+        measures=parts,
+        reference=reference.kind,
+        has_alpha=reference.has_alpha,
         svg_bytes=len(svg.encode("utf-8")),
         path_count=path_count(svg),
         vectorize_ms=(traced - started) * 1e3,

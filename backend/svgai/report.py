@@ -1,8 +1,8 @@
 """A static, self-contained HTML page that shows each conversion of a batch next to its image.
 
-Per image: the raster as svgai measured it (composited on white), the SVG as the browser draws it, a
-difference heat-map (the SVG rendered by resvg at the raster's size; red with the per-pixel largest
-channel difference as alpha, over the faded image), and a 4× zoom of the edgiest window of the image
+Per image: the raster (with its transparency), the SVG as the browser draws it, a difference
+heat-map (the SVG rendered by resvg at the raster's size; red with the per-pixel largest channel
+difference, colour over white or alpha, as its alpha, over the faded image), and a 4× zoom of the edgiest window of the image
 — the raster enlarged with nearest-neighbour, the SVG rendered by resvg at 4× — where staircases and
 lost details show. Then the measured quality and its parts, bytes, paths, method, parameters and
 fallback trail. Everything is inlined as ``data:`` URIs; the table sorts by a click on its headers.
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from svgai.images import over_white
 from svgai.manifest import ImageRecord, summarize
 
 ZOOM = 4
@@ -41,12 +42,19 @@ def _png(pixels: np.ndarray) -> str:
     return _data_uri("image/png", buffer.getvalue())
 
 
+def difference(reference: np.ndarray, rendered: np.ndarray) -> np.ndarray:
+    """``(H, W)`` per-pixel difference of two ``(H, W, 4)`` RGBA rasters: the largest of the colour
+    channels (both composited over white, as a viewer sees them) and of the alpha channel."""
+    colour = np.abs(over_white(reference).astype(np.int16) - over_white(rendered).astype(np.int16)).max(axis=2)
+    alpha = np.abs(reference[..., 3].astype(np.int16) - rendered[..., 3].astype(np.int16))
+    return np.maximum(colour, alpha)
+
+
 def heat_map(reference: np.ndarray, rendered: np.ndarray) -> np.ndarray:
-    """``(H, W, 4)`` uint8: red whose alpha is the per-pixel largest channel difference (times the gain)."""
-    difference = np.abs(reference.astype(np.int16) - rendered.astype(np.int16)).max(axis=2)
-    heat = np.zeros((*difference.shape, 4), dtype=np.uint8)
+    """``(H, W, 4)`` uint8: red whose alpha is the per-pixel ``difference`` (times the gain)."""
+    heat = np.zeros((*reference.shape[:2], 4), dtype=np.uint8)
     heat[..., 0] = 220
-    heat[..., 3] = np.clip(difference * HEAT_GAIN, 0, 255).astype(np.uint8)
+    heat[..., 3] = np.clip(difference(reference, rendered) * HEAT_GAIN, 0, 255).astype(np.uint8)
     return heat
 
 
@@ -63,30 +71,29 @@ def edge_window(rgb: np.ndarray, size: int) -> tuple[int, int]:
 
 
 def _visuals(record: ImageRecord) -> dict[str, str]:
-    """The data URIs of one converted image's pictures, plus its mean difference."""
-    from svgai.images import load_image
+    """The data URIs of one converted image's pictures (transparency kept), plus its mean difference."""
+    from svgai.images import load_rgba
     from svgai.quality import render
 
-    rgb = load_image(record["input"])
+    rgba = load_rgba(record["input"])
     svg = Path(record["output"]).read_text(encoding="utf-8")
-    height, width = rgb.shape[:2]
+    height, width = rgba.shape[:2]
     rendered = render(svg, width, height)
     size = min(CROP, width, height)
-    top, left = edge_window(rgb, size)
-    crop = rgb[top : top + size, left : left + size]
+    top, left = edge_window(over_white(rgba), size)
+    crop = rgba[top : top + size, left : left + size]
     enlarged = np.asarray(Image.fromarray(crop).resize((size * ZOOM, size * ZOOM), Image.Resampling.NEAREST))
     zoomed = render(svg, width * ZOOM, height * ZOOM)[
         top * ZOOM : (top + size) * ZOOM, left * ZOOM : (left + size) * ZOOM
     ]
-    difference = np.abs(rgb.astype(np.int16) - rendered.astype(np.int16)).mean()
     return {
-        "original": _png(rgb),
+        "original": _png(rgba),
         "svg": _data_uri("image/svg+xml", svg.encode("utf-8")),
-        "heat": _png(heat_map(rgb, rendered)),
+        "heat": _png(heat_map(rgba, rendered)),
         "zoom_original": _png(enlarged),
         "zoom_svg": _png(np.ascontiguousarray(zoomed)),
         "window": f"{size}×{size} px at ({left}, {top})",
-        "difference": f"{difference:.2f}",
+        "difference": f"{difference(rgba, rendered).mean():.2f}",
     }
 
 

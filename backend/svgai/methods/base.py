@@ -1,14 +1,14 @@
 """What every method plugin shares: running call statistics, its metrics file, its performance info.
 
 A method's expected quality is never a constant in code: ``svgai methods fit`` measures it with real
-conversions on validation images and writes ``models/methods/<name>.json``; this module reads it.
+conversions on validation images and writes ``<name>.json`` in the methods folder
+(``svgai.model_folder.methods_dir``); this module reads it.
 Latency is the running p50/p95 of this process's real calls, kept by :class:`CallStats`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections import deque
@@ -19,22 +19,11 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from svgai import SHIPPED_MODELS
 from svgai.errors import ModelUnavailable
 from svgai.hookspecs import PerformanceInfo
+from svgai.model_folder import methods_dir
 
-METHODS_DIR_ENV = "SVGAI_METHODS_DIR"
 T = TypeVar("T")
-
-
-def methods_dir() -> Path:
-    """Where method artifacts live: ``$SVGAI_METHODS_DIR``, the repository's ``models/methods``, else
-    the package's own copy (``svgai.SHIPPED_MODELS``, for a non-editable install)."""
-    override = os.environ.get(METHODS_DIR_ENV)
-    if override:
-        return Path(override)
-    repository = Path(__file__).resolve().parents[3] / "models" / "methods"
-    return repository if repository.is_dir() else SHIPPED_MODELS / "methods"
 
 
 class CallStats:
