@@ -168,29 +168,6 @@ def test_a_shipped_method_artifact_records_how_it_was_measured() -> None:
         assert metrics["command"].startswith("svgai methods fit") and "validation" in metrics, path
 
 
-def test_eval_routing_measures_the_router_against_the_defaults_and_random_search(tiny_dataset: Path, tmp_path: Path) -> None:
-    from svgai.evaluation import eval_group
-
-    out = tmp_path / "routing.json"
-    args = ["routing", "--dataset", str(tiny_dataset), "--split", "val", "--images", "2", "--random", "4", "--out", str(out)]
-    result = CliRunner().invoke(eval_group, args)
-    assert result.exit_code == 0, result.output
-    report = json.loads(out.read_text())
-    rows, price = report["images"], report["constraints"]["ssim_per_kb"]
-    assert report["split"] == "val" and [r["image_id"] for r in rows] == [f"{1:064x}", f"{6:064x}"]
-    images = {r["image_id"]: r["png"] for r in pq.read_table(tiny_dataset / "images.parquet").to_pylist()}
-    for row in rows:
-        again = convert(load_image(images[row["image_id"]]))
-        assert (row["defaults_ssim"], row["defaults_bytes"]) == (pytest.approx(again.ssim), again.svg_bytes)
-        # the router converts the defaults too, so its choice is never worse by its own objective
-        routed = row["router_ssim"] - price * (row["router_bytes"] - row["defaults_bytes"]) / 1000
-        assert routed >= row["defaults_ssim"] - 1e-12 and row["router_conversions"] >= 1
-        assert row["router_feedback_ms"] >= 0 and row["router_convert_ms"] >= row["router_feedback_ms"]
-        assert 0.0 < row["random_ssim"] <= 1.0 and row["random_ms"] > 0
-    summary = json.loads(result.stdout)
-    assert summary["images"] == 2 and summary["defaults_mean_ssim"] == pytest.approx(np.mean([r["defaults_ssim"] for r in rows]))
-
-
 def test_a_third_party_method_is_measured_like_the_built_ins_and_ranked_by_it(
     tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_colour_path: Path,
     install_plugin: Callable[[str, str], None],

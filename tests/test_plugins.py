@@ -15,8 +15,8 @@ import svgai
 from svgai.hookspecs import PERFORMANCE_KEYS
 from svgai.images import load_image
 from svgai.plugin_commands import plugins_command
-from svgai.plugins import DEFAULT_PLUGINS, load_plugins
-from svgai.router import IntelligentRouter, performance_of
+from svgai.plugins import DEFAULT_PLUGINS, load_plugins, performance_of
+from svgai.router import IntelligentRouter
 
 BUILT_INS = [m.rpartition(".")[2] for m in DEFAULT_PLUGINS]
 

@@ -52,6 +52,14 @@ def write_atomically(path: str | os.PathLike[str], data: str | bytes) -> None:
         raise
 
 
+def save(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """``write_atomically`` for a user's output: a failure is an ``InvalidOutput`` naming the path."""
+    try:
+        write_atomically(path, data)
+    except OSError as e:
+        raise InvalidOutput(f"{os.fspath(path)}: cannot be written ({e.strerror or e})") from None
+
+
 def _create_beside(target: Path) -> tuple[Path, int]:
     """A new hidden file next to ``target``, opened for writing, created with the umask applied."""
     while True:

@@ -4,7 +4,8 @@ It implements the ``BasePredictor`` hooks of ``svgai.hookspecs`` on top of
 :class:`svgai_quality.predictor.LocalQualityPredictor` (ONNX Runtime, no torch). The model is loaded
 on the first ``get_performance_info`` call — that load is the availability check — and again when
 its ``config.json`` changes. Expected quality is the validated Pearson correlation of predicted with
-real SSIM from the manifest (``svgai model validate``); latency is measured on this process's calls.
+real SSIM from the manifest (``svgai model validate``), expected error its mean absolute error there;
+latency is measured on this process's calls.
 """
 
 from __future__ import annotations
@@ -54,10 +55,10 @@ class OptimizedLocalQualityPredictor:
             predictor = self.predictor()
         except ModelUnavailable as e:
             error: str | None = str(e)
-            expected, source = None, None
+            expected, mae, source = None, None, None
         else:
             error = None
-            expected, source = self._validated_pearson(predictor)
+            expected, mae, source = self._validated_accuracy(predictor)
         return PerformanceInfo(
             available=error is None,
             reason=error,
@@ -68,19 +69,22 @@ class OptimizedLocalQualityPredictor:
             calls=self.stats.calls,
             failures=self.stats.failures,
             needs_predictor=False,
+            expected_error=mae,
         )
 
     @staticmethod
-    def _validated_pearson(predictor: LocalQualityPredictor) -> tuple[float | None, str | None]:
+    def _validated_accuracy(predictor: LocalQualityPredictor) -> tuple[float | None, float | None, str | None]:
+        """(Pearson r, mean absolute error, where they come from) of the loaded variant, from its manifest."""
         validation = predictor.manifest.get("validation") or {}
-        pearson = ((validation.get("accuracy") or {}).get(predictor.variant) or {}).get("pearson")
+        accuracy = (validation.get("accuracy") or {}).get(predictor.variant) or {}
+        pearson, mae = accuracy.get("pearson"), accuracy.get("mae")
         if pearson is None:
-            return None, None
+            return None, None, None
         source = (
-            f"{predictor.model_dir / MANIFEST}: Pearson r of predicted vs real SSIM, variant {predictor.variant}, "
+            f"{predictor.model_dir / MANIFEST}: Pearson r (and MAE) of predicted vs real SSIM, variant {predictor.variant}, "
             f"{validation.get('split')} split ({validation.get('command')})"
         )
-        return float(pearson), source
+        return float(pearson), None if mae is None else float(mae), source
 
     @hookimpl
     def predict_quality(self, image_path: str, params: Mapping[str, Any]) -> float:
