@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from svgai.errors import InvalidImage, InvalidParams
+from svgai.errors import InvalidImage, InvalidOutput, InvalidParams
 from svgai.files import check_output_path, save
 from svgai.manifest import STDIO, ImageRecord, record
 
@@ -85,6 +85,8 @@ def plan(arguments: Sequence[str], output: str | None, options: Options, *, recu
     """The jobs for the command line's inputs; raises ``InvalidImage`` when they name no image."""
     if not arguments:
         raise InvalidImage("no input given; accepted: image files, folders of images, glob patterns or - (stdin)")
+    if output == "":
+        raise InvalidOutput("the output path is empty; accepted: a file, a folder or - (standard output)")
     if list(arguments) == [STDIO]:
         return [Job(STDIO, output or STDIO, options)]
     if STDIO in arguments:
