@@ -102,26 +102,30 @@ def test_an_svg_too_big_to_measure_is_written_and_reported(tmp_path: Path) -> No
 # issue 11 case 7: SIGTERM during a --timeout conversion leaves no process behind
 
 
+@pytest.mark.parametrize("images", [1, 2], ids=["one image", "a batch of two"])
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
-def test_a_stopped_conversion_leaves_no_process_behind(tmp_path: Path, signum: int) -> None:
-    image = noise_png(tmp_path / "noise.png")
-    command = [sys.executable, "-m", "svgai.cli", "convert", str(image), "--timeout", "30", *NO_SPECKLE_FILTER]
+def test_a_stopped_conversion_leaves_no_process_behind(tmp_path: Path, signum: int, images: int) -> None:
+    paths = [noise_png(tmp_path / f"noise{i}.png") for i in range(images)]
+    command = [sys.executable, "-m", "svgai.cli", "convert", *map(str, paths), "--jobs", "2", "--timeout", "30",
+               *NO_SPECKLE_FILTER]
     cli_process = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": PYTHONPATH},
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # one image: resource tracker, fork server, VTracer's worker; a batch adds a pool per worker
+    started = 3 if images == 1 else 8
     descendants: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(descendants) < 3:  # resource tracker, fork server, worker
+        while time.monotonic() < deadline and len(descendants) < started:
             descendants = psutil.Process(cli_process.pid).children(recursive=True)
             time.sleep(0.1)
-        assert len(descendants) >= 3, f"VTracer's worker never started: {descendants}"
-        time.sleep(0.5)  # the worker is inside VTracer now
+        assert len(descendants) >= started, f"VTracer's workers never started: {descendants}"
+        time.sleep(0.5)  # the workers are inside VTracer now
         cli_process.send_signal(signum)
-        status = cli_process.wait(10)
+        status = cli_process.wait(5)  # not after VTracer finishes (seconds to minutes)
         _, alive = psutil.wait_procs(descendants, timeout=5)
         assert alive == [], f"left behind: {[(p.pid, p.name()) for p in alive]}"
         assert status == (TERMINATED if signum == signal.SIGTERM else -signum)
-        assert not image.with_suffix(".svg").exists()
+        assert not any(p.with_suffix(".svg").exists() for p in paths)
     finally:
         for process in descendants:
             with contextlib.suppress(psutil.NoSuchProcess):

@@ -178,6 +178,14 @@ def worker_router() -> IntelligentRouter:
     return _router
 
 
+def _start_worker() -> None:
+    """A pool worker: it dies with the batch (even one killed by SIGKILL), then builds its router."""
+    from svgai.vectorize import die_with_parent
+
+    die_with_parent()
+    worker_router()
+
+
 def _attempt_in_worker(job: Job) -> ImageRecord:
     return attempt(job, worker_router())
 
@@ -224,7 +232,8 @@ def _in_processes(jobs: list[Job], workers: int | None) -> Iterator[ImageRecord]
     if method == "forkserver":
         # Workers fork from a server that already imported the router: each starts in milliseconds.
         context.set_forkserver_preload(["svgai.router", "svgai.conversion", __name__])
-    pool = ProcessPoolExecutor(count, mp_context=context, initializer=worker_router)
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start_worker)
+    finished = False
     try:
         futures = {pool.submit(_attempt_in_worker, job): job for job in jobs}
         for future in as_completed(futures):
@@ -233,8 +242,13 @@ def _in_processes(jobs: list[Job], workers: int | None) -> Iterator[ImageRecord]
             except BrokenProcessPool as e:
                 job = futures[future]
                 yield record(job.input, job.output, "failed", 0.0, error=f"the worker process died ({e})")
+        finished = True
     finally:
-        # Interrupted (Ctrl-C, the caller stopped reading): queued images are dropped, not converted.
+        # Interrupted (SIGTERM, Ctrl-C, the caller stopped reading): queued images are dropped, and the
+        # images in flight are killed with their workers rather than traced to the end (up to minutes).
+        if not finished:
+            for process in list(pool._processes.values()):  # no public way to stop workers before Python 3.14
+                process.kill()
         pool.shutdown(wait=True, cancel_futures=True)
 
 

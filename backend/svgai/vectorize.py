@@ -141,7 +141,7 @@ def _trace(png: bytes, params: VTracerParams) -> str:
 
 
 def _child(png: bytes, params: VTracerParams, conn: Connection) -> None:
-    _die_with_parent()
+    die_with_parent()
     try:
         conn.send(("ok", _trace(png, params)))
     except VectorizeError as e:
@@ -150,8 +150,11 @@ def _child(png: bytes, params: VTracerParams, conn: Connection) -> None:
         conn.close()
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Make this worker die with the process that forked it, and not keep the fork server alive.
+
+    Call it first thing in a process started from a ``forkserver`` context (VTracer's worker here,
+    a batch's pool workers), never in the main process.
 
     A forkserver worker inherits the write end of the server's "alive" pipe: while a worker holds it,
     the server outlives the program that started it, and so does the worker (native code cannot be
