@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ from svgai.methods.objective import rank, value
 from svgai.methods.regression import Forest
 from svgai.params import ENCODED_DIM, NAMES, decode, defaults, encode, validate
 from svgai.plugins import load_plugins
+from svgai.quality import convert
 from svgai.router import IntelligentRouter, performance_of
 from svgai.training.fit import methods
 from svgai.training.methods import Images, fit_regression
@@ -164,3 +166,45 @@ def test_a_shipped_method_artifact_records_how_it_was_measured() -> None:
     for path in shipped:
         metrics = json.loads(path.read_text())
         assert metrics["command"].startswith("svgai methods fit") and "validation" in metrics, path
+
+
+def test_a_third_party_method_is_measured_like_the_built_ins_and_ranked_by_it(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_colour_path: Path,
+    install_plugin: Callable[[str, str], None],
+) -> None:
+    from svgai import plugins as svgai_plugins
+    from svgai.cli import cli
+
+    install_plugin("svgai_test_mine", """
+        from svgai.hookspecs import hookimpl
+        from svgai.methods.base import CallStats, measured_performance
+        from svgai.params import defaults
+
+        stats = CallStats()
+
+        @hookimpl
+        def get_performance_info():
+            return measured_performance(stats, "svgai_test_mine")
+
+        @hookimpl
+        def propose_params():
+            with stats.timed():
+                return [{**defaults(), "color_precision": 8, "filter_speckle": 2}]
+        """)
+    monkeypatch.setenv("SVGAI_METHODS_DIR", str(tmp_path / "methods"))
+    monkeypatch.setattr(svgai_plugins, "_loaded", None)  # the command loads the plugins afresh, entry points included
+    assert performance_of(load_plugins().manager, "svgai_test_mine")["expected_quality"] is None  # never measured
+
+    runner = CliRunner()
+    unknown = runner.invoke(cli, ["methods", "fit", "--dataset", str(tiny_dataset), "--only", "nobody"])
+    assert unknown.exit_code == 2 and "no method named 'nobody'; registered: defaults" in unknown.output
+    result = runner.invoke(cli, ["methods", "fit", "--dataset", str(tiny_dataset), "--only", "svgai_test_mine"])
+    assert result.exit_code == 0, result.output
+    validation = json.loads((tmp_path / "methods" / "svgai_test_mine.json").read_text())["validation"]
+    assert validation["images"] == 2 and validation["fell_back"] == 0 and 0.5 < validation["mean_ssim"] <= 1.0
+    chosen = {"color_precision": 8, "filter_speckle": 2}
+    images = {r["image_id"]: r["png"] for r in pq.read_table(tiny_dataset / "images.parquet").to_pylist()}
+    real = [convert(load_image(images[f"{i:064x}"]), {**defaults(), **chosen}).ssim for i in (1, 6)]
+    assert validation["mean_ssim"] == pytest.approx(np.mean(real))  # its own choice, converted for real
+    info = performance_of(load_plugins().manager, "svgai_test_mine")
+    assert info["expected_quality"] == validation["mean_ssim"] and "svgai_test_mine.json" in str(info["quality_source"])

@@ -13,6 +13,13 @@ naming an argument the spec does not have is an error reported when the plugin i
 built-in methods (``svgai.methods.*``) are plugins of exactly this kind; ``plugins/svgai-example`` is
 a complete, minimal third-party plugin to copy.
 
+A method is ranked by its measured quality, never by a claim. To be measured like the built-ins,
+run ``svgai methods fit --dataset DATASET --only NAME`` (``NAME``: the plugin's entry-point name): it
+converts the method's first choice for real on the dataset's validation images and writes the
+figures to ``NAME.json`` in the methods folder (``svgai.model_folder.methods_dir``); the plugin's
+``get_performance_info`` returns ``svgai.methods.base.measured_performance(stats, NAME)``, which reads
+them (``expected_quality`` is ``None`` until then, and the router ranks measured methods first).
+
 The router calls each plugin in a worker thread of that plugin's own bounded lane, with a fair slice
 of the time left in its budget, and checks what comes back inside that time: a plugin that raises,
 hangs, writes into the (read-only) image, or returns NaN, out-of-range, wrongly typed or incomplete

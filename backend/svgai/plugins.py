@@ -27,6 +27,7 @@ from svgai.errors import PluginError
 from svgai.hookspecs import PERFORMANCE_KEYS, PerformanceInfo
 from svgai.log import get_logger
 from svgai.supervision import TimedOut, supervision_of
+from svgai.version import __version__
 
 log = get_logger("plugins")
 
@@ -61,6 +62,8 @@ class Plugins:
     manager: pluggy.PluginManager
     sources: dict[str, str] = field(default_factory=dict)
     broken: list[Broken] = field(default_factory=list)
+    distributions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Plugin name -> (distribution, version) it was installed with, broken plugins included."""
 
 
 def new_manager() -> pluggy.PluginManager:
@@ -75,8 +78,10 @@ def new_manager() -> pluggy.PluginManager:
     return manager
 
 
-def register(plugins: Plugins, name: str, load: Any, source: str) -> None:
+def register(plugins: Plugins, name: str, load: Any, source: str, distribution: tuple[str, str] | None = None) -> None:
     """Import a plugin with ``load()`` and register it; on any failure record it and log an error."""
+    if distribution is not None:
+        plugins.distributions[name] = distribution
     try:
         plugin = load()
         plugins.manager.register(plugin, name=name)
@@ -101,7 +106,8 @@ def load_plugins() -> Plugins:
     """A fresh manager with ``DEFAULT_PLUGINS`` and every ``svgai`` entry point registered."""
     plugins = Plugins(manager=new_manager())
     for module in DEFAULT_PLUGINS:
-        register(plugins, module.rpartition(".")[2], lambda m=module: importlib.import_module(m), "built-in")
+        register(plugins, module.rpartition(".")[2], lambda m=module: importlib.import_module(m), "built-in",
+                 (hookspecs.PROJECT, __version__))
     # One entry point at a time (not pluggy's load_setuptools_entrypoints, which stops at the first
     # broken one): a broken third-party plugin must not take the others down with it.
     for dist in importlib.metadata.distributions():
@@ -109,7 +115,7 @@ def load_plugins() -> Plugins:
             if ep.group != ENTRY_POINT_GROUP or plugins.manager.get_plugin(ep.name) is not None:
                 continue
             source = f"{dist.metadata['name']} {dist.version} (entry point {ep.value})"
-            register(plugins, ep.name, ep.load, source)
+            register(plugins, ep.name, ep.load, source, (dist.metadata["name"], dist.version))
     return plugins
 
 

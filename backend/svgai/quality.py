@@ -28,7 +28,7 @@ import resvg_py
 from PIL import Image
 
 from svgai import measures
-from svgai.errors import RenderError
+from svgai.errors import InvalidImage, RenderError
 from svgai.images import ImageSource, is_opaque, load_rgba, over_white
 from svgai.params import VTracerParams, validate
 from svgai.vectorize import vectorize
@@ -110,12 +110,20 @@ class Reference:
     judge: measures.Judge = field(repr=False)
 
     @classmethod
-    def of(cls, image: ImageSource, original_svg: str | None = None) -> Reference:
-        """The reference for ``image``: its vector original rendered at scale if given, else the proxy."""
+    def of(cls, image: ImageSource, original_svg: str | None = None, *, scaled: np.ndarray | None = None) -> Reference:
+        """The reference for ``image``: its vector original rendered at scale if given, else the proxy.
+
+        ``scaled`` is a ground truth already at ``comparison_size`` (e.g. a dataset's stored reference
+        of a word set with PIL): ``(h, w, 4)`` uint8, used as it is.
+        """
         raster = load_rgba(image)
         height, width = raster.shape[:2]
         w, h, scale = comparison_size(width, height)
-        if original_svg is not None:
+        if scaled is not None:
+            if scaled.shape != (h, w, 4):
+                raise InvalidImage(f"the reference is {scaled.shape}; accepted: ({h}, {w}, 4), the comparison size")
+            kind = "original"
+        elif original_svg is not None:
             scaled, kind = render(original_svg, w, h), "original"
         else:
             scaled, kind = proxy(raster, w, h, scale), "proxy"

@@ -12,6 +12,7 @@ the share of the edge term in the score.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import sys
@@ -102,11 +103,11 @@ def term_costs(repeats: int = 5) -> dict[str, float]:
     svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4" fill="#358"/></svg>'
     reference = render(svg, 1024, 1024)
     candidate = cv2.GaussianBlur(reference, (0, 0), 1.0)
+    calls: dict[str, Callable[[], object]] = {"render_1024": lambda: render(svg, 1024, 1024)}
+    for name, term in TERMS.items():
+        calls[name] = functools.partial(term, reference, candidate, 4.0)
     costs = {}
-    for name, call in {
-        "render_1024": lambda: render(svg, 1024, 1024),
-        **{name: (lambda t=term: t(reference, candidate, 4.0)) for name, term in TERMS.items()},
-    }.items():
+    for name, call in calls.items():
         times = []
         for _ in range(repeats):
             started = time.perf_counter()

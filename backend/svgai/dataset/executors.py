@@ -140,7 +140,7 @@ class ProcessExecutor:
         set_index, params = slot.remaining.popleft()
         log.warning("conversion_failed", image_id=slot.task.image_id, set_index=set_index, status=status, why=why)
         if slot.remaining:
-            pending.appendleft(Task(slot.task.image_id, slot.task.png, tuple(slot.remaining)))
+            pending.appendleft(slot.task.remaining(tuple(slot.remaining)))
         return [label_row(slot.task.image_id, set_index, params, status=status, error=why)]
 
     @staticmethod

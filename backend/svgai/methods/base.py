@@ -117,6 +117,20 @@ def performance(
     )
 
 
+def measured_performance(stats: CallStats, name: str, *, needs_predictor: bool = False) -> PerformanceInfo:
+    """Performance of a method that needs no artifact: always available, measured once fitted.
+
+    The expected quality is read from ``<methods folder>/<name>.json`` when ``svgai methods fit
+    --only NAME`` has measured the method (``None`` before that). A third-party method plugin calls
+    this from its ``get_performance_info`` to be ranked by its measured mean SSIM like the built-ins.
+    """
+    try:
+        metrics: dict[str, Any] | None = read_metrics(name)
+    except ModelUnavailable:
+        metrics = None  # never measured: available, with no expected quality to rank by
+    return performance(stats, error=None, metrics=metrics, name=name, needs_predictor=needs_predictor)
+
+
 class Artifact(Generic[T]):
     """A method's artifact loaded on first use and reloaded when its file changes (e.g. after a fit).
 

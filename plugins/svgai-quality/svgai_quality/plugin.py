@@ -25,7 +25,7 @@ from svgai_quality.predictor import LocalQualityPredictor
 
 
 class OptimizedLocalQualityPredictor:
-    """The ``BasePredictor`` implementation; one shared instance serves every hook call."""
+    """The ``BasePredictor`` hooks; the one instance ``predictor`` serves every hook call."""
 
     def __init__(self) -> None:
         self.stats = CallStats()
@@ -48,6 +48,7 @@ class OptimizedLocalQualityPredictor:
                 self._loaded_from = key
             return self._predictor
 
+    @hookimpl
     def get_performance_info(self) -> PerformanceInfo:
         p50, p95 = self.stats.percentiles()
         try:
@@ -85,33 +86,23 @@ class OptimizedLocalQualityPredictor:
         )
         return float(pearson), None if mae is None else float(mae), source
 
+    @hookimpl
     def predict_quality(self, image_path: str, params: Mapping[str, Any]) -> float:
         with self.stats.timed():
             return self.predictor().predict_quality(image_path, params)
 
+    @hookimpl
     def predict_candidates(
-        self, image: np.ndarray, candidates: Sequence[Mapping[str, Any]], encoded: np.ndarray | None = None
+        self, image: np.ndarray, candidates: Sequence[Mapping[str, Any]], encoded: np.ndarray | None
     ) -> Scores:
         with self.stats.timed():
             prediction = self.predictor().predict(image, candidates if encoded is None else encoded)
             return Scores(ssim=np.asarray(prediction.ssim, dtype=np.float64), svg_bytes=prediction.svg_bytes)
 
 
-_instance = OptimizedLocalQualityPredictor()
-
-
-@hookimpl
-def get_performance_info() -> PerformanceInfo:
-    return _instance.get_performance_info()
-
-
-@hookimpl
-def predict_quality(image_path: str, params: Mapping[str, Any]) -> float:
-    return _instance.predict_quality(image_path, params)
-
-
-@hookimpl
-def predict_candidates(
-    image: np.ndarray, candidates: Sequence[Mapping[str, Any]], encoded: np.ndarray | None
-) -> Scores:
-    return _instance.predict_candidates(image, candidates, encoded)
+predictor = OptimizedLocalQualityPredictor()
+# The module's hooks are the instance's bound methods: registering this module (the entry point)
+# registers the instance, and `svgai plugins` names its class as what implements the plugin.
+get_performance_info = predictor.get_performance_info
+predict_quality = predictor.predict_quality
+predict_candidates = predictor.predict_candidates
