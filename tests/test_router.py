@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svgai.errors import VectorizeError
+from svgai.errors import InvalidParams, VectorizeError
 from svgai.hookspecs import Constraints, PerformanceInfo, Scores, hookimpl
 from svgai.params import NAMES, defaults, validate
 from svgai.plugins import new_manager
@@ -270,7 +270,7 @@ def test_svgai_convert_routes_by_default_and_reports_what_the_router_did(two_col
     assert {"predicted_ssim", "predicted_bytes", "timings", "fallbacks", "conversions", "vectorize_ms"} <= set(report)
     with pytest.raises(Exception, match="either explicit parameters"):
         run_conversion(two_colour_path, params=["mode=polygon"], method="defaults")
-    with pytest.raises(Exception, match=r"target SSIM 1\.5 is out of range"):
+    with pytest.raises(InvalidParams, match=r"target_ssim=1\.5 is invalid"):
         run_conversion(two_colour_path, target_ssim=1.5)
 
 
@@ -285,7 +285,7 @@ def test_the_routed_svg_is_the_best_measured_one_at_the_callers_price_for_size(e
         return c["ssim"] - ssim_per_kb * c["svg_bytes"] / 1000
 
     assert len(tried) >= 2 and value({"ssim": report["ssim"], "svg_bytes": report["svg_bytes"]}) == max(map(value, tried))
-    with pytest.raises(Exception, match=r"size price -1\.0 SSIM per kB is out of range"):
+    with pytest.raises(InvalidParams, match=r"ssim_per_kb=-1\.0 is invalid"):
         run_conversion(example_logo, ssim_per_kb=-1.0)
 
 

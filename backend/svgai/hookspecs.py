@@ -29,12 +29,16 @@ fallback trail; a plugin that keeps failing is skipped for a while (``svgai.supe
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
 import numpy as np
 import pluggy
+
+from svgai.errors import InvalidParams
 
 PROJECT = "svgai"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -94,6 +98,10 @@ class Constraints:
     VTracer's defaults for the image are not chosen (``None``: no cap).
     ``max_conversions``: real conversions the router may run for quality feedback.
     ``feedback_ms``: after this much time converting, the router tries no further candidate.
+
+    Every field is checked when the constraints are made (``InvalidParams`` names the field, the value
+    and what is accepted): NaN, infinities and out-of-range numbers never reach a method. Times are
+    bounded by ``MAX_MS`` (a day).
     """
 
     target_ssim: float | None = None
@@ -102,6 +110,28 @@ class Constraints:
     max_bytes_ratio: float | None = None
     max_conversions: int = 3
     feedback_ms: float = 2000.0
+
+    def __post_init__(self) -> None:
+        _check("target_ssim", self.target_ssim, lambda v: 0.0 < v <= 1.0, "a number in (0, 1] or None", optional=True)
+        _check("budget_ms", self.budget_ms, lambda v: 0.0 < v <= MAX_MS, f"milliseconds in (0, {MAX_MS:,.0f}]")
+        _check("ssim_per_kb", self.ssim_per_kb, lambda v: 0.0 <= v < 1.0, "a number in [0, 1) or None", optional=True)
+        _check("max_bytes_ratio", self.max_bytes_ratio, lambda v: v > 0.0, "a number > 0 or None", optional=True)
+        _check("feedback_ms", self.feedback_ms, lambda v: 0.0 <= v <= MAX_MS, f"milliseconds in [0, {MAX_MS:,.0f}]")
+        if isinstance(self.max_conversions, bool) or not isinstance(self.max_conversions, int) or self.max_conversions < 1:
+            raise InvalidParams(
+                f"max_conversions={self.max_conversions!r} is invalid; accepted: an integer >= 1", key="max_conversions"
+            )
+
+
+MAX_MS = 86_400_000.0
+"""The longest time a constraint may name (one day, in milliseconds)."""
+
+
+def _check(name: str, value: object, in_range: Callable[[float], bool], accepted: str, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value) or not in_range(float(value)):
+        raise InvalidParams(f"{name}={value!r} is invalid; accepted: {accepted}", key=name)
 
 
 @dataclass(frozen=True)

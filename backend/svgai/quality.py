@@ -17,6 +17,7 @@ raster's own size, the round-1 label, reported) and ``scale``.
 from __future__ import annotations
 
 import io
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -31,7 +32,7 @@ from svgai import measures
 from svgai.errors import InvalidImage, RenderError
 from svgai.images import ImageSource, is_opaque, load_rgba, over_white
 from svgai.params import VTracerParams, validate
-from svgai.vectorize import vectorize
+from svgai.vectorize import fit_for_tracing, vectorize
 
 SCALE = 4.0
 """Vectorizing is for scaling: conversions are judged at 4× the raster's size ..."""
@@ -108,15 +109,19 @@ class Reference:
     flat: np.ndarray = field(repr=False)
     """The raster over white, for ``ssim_1x``."""
     judge: measures.Judge = field(repr=False)
+    size: tuple[int, int] | None = None
+    """(width, height) the SVG declares when the raster is a downscaled copy (``fit_for_tracing``)."""
 
     @classmethod
     def of(cls, image: ImageSource, original_svg: str | None = None, *, scaled: np.ndarray | None = None) -> Reference:
         """The reference for ``image``: its vector original rendered at scale if given, else the proxy.
 
         ``scaled`` is a ground truth already at ``comparison_size`` (e.g. a dataset's stored reference
-        of a word set with PIL): ``(h, w, 4)`` uint8, used as it is.
+        of a word set with PIL): ``(h, w, 4)`` uint8, used as it is. An image above
+        ``svgai.vectorize.TRACE_MAX_PIXELS`` is traced and judged at a downscaled copy.
         """
-        raster = load_rgba(image)
+        loaded = load_rgba(image)
+        raster = fit_for_tracing(loaded)
         height, width = raster.shape[:2]
         w, h, scale = comparison_size(width, height)
         if scaled is not None:
@@ -128,7 +133,8 @@ class Reference:
         else:
             scaled, kind = proxy(raster, w, h, scale), "proxy"
         judge = measures.Judge(scaled, scale)
-        return cls(raster, scaled, scale, kind, over_white(raster), judge)  # type: ignore[arg-type]
+        size = None if raster is loaded else (loaded.shape[1], loaded.shape[0])
+        return cls(raster, scaled, scale, kind, over_white(raster), judge, size)  # type: ignore[arg-type]
 
     @property
     def has_alpha(self) -> bool:
@@ -169,18 +175,22 @@ class Conversion:
     path_count: int
     vectorize_ms: float
     measure_ms: float
+    measure_error: str | None = None
+    """Why the SVG could not be measured (``quality`` is then NaN, ``measures`` empty); else ``None``."""
 
     @property
     def ssim(self) -> float:
         """SSIM at the raster's own size over white (the round-1 measure, kept as a reported part)."""
-        return self.measures["ssim_1x"]
+        return self.measures.get("ssim_1x", math.nan)
 
     def summary(self) -> dict[str, Any]:
-        """Everything but the SVG text, JSON-ready."""
+        """Everything but the SVG text, JSON-ready (``quality`` and ``ssim`` are ``None`` when unmeasured)."""
         out = asdict(self)
         del out["svg"]
         out["params"] = dict(self.params)
-        out["ssim"] = self.ssim
+        out["ssim"] = None if self.measure_error else self.ssim
+        if self.measure_error:
+            out["quality"] = None
         return out
 
 
@@ -193,14 +203,21 @@ def convert(
     """Vectorize ``image`` with ``params``, render it back and measure it (one real label).
 
     ``image`` may be anything ``load_rgba`` reads (judged against the proxy reference) or a
-    ``Reference`` built once for many conversions (e.g. with the vector original).
+    ``Reference`` built once for many conversions (e.g. with the vector original). When VTracer
+    succeeds but the SVG cannot be rendered, the ``Conversion`` still carries the SVG, with
+    ``measure_error`` saying why.
     """
     reference = image if isinstance(image, Reference) else Reference.of(image)
     checked = validate(params)
     started = time.perf_counter()
-    svg = vectorize(reference.raster, checked, timeout_s=timeout_s)
+    svg = vectorize(reference.raster, checked, timeout_s=timeout_s, size=reference.size)
     traced = time.perf_counter()
-    quality, parts = reference.measure(svg)
+    quality, failure = math.nan, None  # what an SVG that cannot be rendered reports
+    parts: dict[str, float] = {}
+    try:
+        quality, parts = reference.measure(svg)
+    except RenderError as e:
+        failure = str(e)
     return Conversion(
         svg=svg,
         params=checked,
@@ -212,4 +229,5 @@ def convert(
         path_count=path_count(svg),
         vectorize_ms=(traced - started) * 1e3,
         measure_ms=(time.perf_counter() - traced) * 1e3,
+        measure_error=failure,
     )

@@ -166,6 +166,7 @@ class IntelligentRouter:
         tried: list[tuple[Candidate, Conversion]] = []
         failures: dict[str, str] = {}  # method -> its last conversion error
         defaults_failure: str | None = None
+        unmeasured: tuple[Candidate, Conversion] | None = None
         for candidate in self._plan(choice, rgb, constraints, trail):
             spent_ms = (time.perf_counter() - started) * 1e3
             if tried and (len(tried) >= constraints.max_conversions or spent_ms >= constraints.feedback_ms):
@@ -181,10 +182,16 @@ class IntelligentRouter:
                 if candidate.params == defaults():  # proposed by any method, not only the last level
                     defaults_failure = str(e)
                 continue
+            if conversion.measure_error is not None:
+                trail.add(candidate.method, f"measuring failed: {conversion.measure_error}")
+                unmeasured = unmeasured or (candidate, conversion)
+                continue
             log.info("converted", method=candidate.method, quality=measured_quality(conversion),
                      svg_bytes=conversion.svg_bytes, predicted_ssim=candidate.predicted_ssim,
                      vectorize_ms=conversion.vectorize_ms)
             tried.append((candidate, conversion))
+        if not tried and unmeasured is not None:  # an SVG nobody could measure beats none at all
+            return Routed(choice, *unmeasured, [unmeasured], (time.perf_counter() - started) * 1e3, trail.entries)
         if not tried:
             cause = defaults_failure or next(iter(failures.values()), "no candidate was tried")
             raise VectorizeError(f"no candidate could be converted, VTracer's defaults included ({len(failures)} "
