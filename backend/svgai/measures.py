@@ -12,6 +12,9 @@ with OpenCV's box filter: ~10× faster at 1024², which is what makes labelling 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cached_property
+
 import cv2
 import numpy as np
 
@@ -32,27 +35,37 @@ def ssim(reference: np.ndarray, candidate: np.ndarray, data_range: float) -> flo
     """
     if min(reference.shape[:2]) < WINDOW:
         return float(np.mean(np.isclose(reference, candidate)))
-    x = reference.astype(np.float32)
-    y = candidate.astype(np.float32)
+    x = np.asarray(reference, dtype=np.float32)
+    y = np.asarray(candidate, dtype=np.float32)
     if x.ndim == 2:
         x, y = x[..., None], y[..., None]
-    return float(np.mean([_ssim_plane(x[..., c], y[..., c], data_range) for c in range(x.shape[2])]))
+    planes = [_ssim_plane(_moments(x[..., c]), y[..., c], data_range) for c in range(x.shape[2])]
+    return float(np.mean(planes))
 
 
-def _ssim_plane(x: np.ndarray, y: np.ndarray, data_range: float) -> float:
-    def mean(z: np.ndarray) -> np.ndarray:
-        return cv2.blur(z, (WINDOW, WINDOW), borderType=cv2.BORDER_REFLECT)
+def _window_mean(z: np.ndarray) -> np.ndarray:
+    return cv2.blur(z, (WINDOW, WINDOW), borderType=cv2.BORDER_REFLECT)
 
+
+def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A reference plane with its windowed mean and mean of squares (reused for every candidate)."""
+    x = np.ascontiguousarray(x)
+    return x, _window_mean(x), _window_mean(x * x)
+
+
+def _ssim_plane(reference: tuple[np.ndarray, np.ndarray, np.ndarray], y: np.ndarray, data_range: float) -> float:
+    x, ux, xx = reference
+    y = np.ascontiguousarray(y)
     n = WINDOW * WINDOW
     cov_norm = n / (n - 1)
-    ux, uy = mean(x), mean(y)
-    vx = cov_norm * (mean(x * x) - ux * ux)
-    vy = cov_norm * (mean(y * y) - uy * uy)
-    vxy = cov_norm * (mean(x * y) - ux * uy)
+    uy = _window_mean(y)
+    vx = cov_norm * (xx - ux * ux)
+    vy = cov_norm * (_window_mean(y * y) - uy * uy)
+    vxy = cov_norm * (_window_mean(x * y) - ux * uy)
     c1, c2 = (_K1 * data_range) ** 2, (_K2 * data_range) ** 2
     s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
     pad = (WINDOW - 1) // 2
-    return float(s[pad:-pad, pad:-pad].astype(np.float64).mean())
+    return float(s[pad:-pad, pad:-pad].mean(dtype=np.float64))
 
 
 def composites(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -63,19 +76,74 @@ def composites(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return over_black + (1.0 - alpha), over_black
 
 
-def alpha_ssim(reference: np.ndarray, candidate: np.ndarray) -> float:
-    """SSIM of the luminance composited over white and over black, averaged (alpha-aware)."""
-    ref_white, ref_black = composites(reference)
-    cand_white, cand_black = composites(candidate)
-    return 0.5 * (ssim(ref_white, cand_white, 1.0) + ssim(ref_black, cand_black, 1.0))
-
-
 def _gradients(plane: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     if sigma > 0:
         plane = cv2.GaussianBlur(plane, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     gx = cv2.Sobel(plane, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE) / 8.0
     gy = cv2.Sobel(plane, cv2.CV_32F, 0, 1, ksize=3, borderType=cv2.BORDER_REPLICATE) / 8.0
     return gx, gy
+
+
+@dataclass(frozen=True)
+class _Edges:
+    """A reference plane's edge pixels: where they are, their gradients and magnitudes."""
+
+    mask: np.ndarray
+    gx: np.ndarray
+    gy: np.ndarray
+    magnitude: np.ndarray
+
+
+class Prepared:
+    """The reference side of the terms, computed once and reused for every candidate.
+
+    A dataset image or a router's search measures many candidates against one reference; its
+    composites, SSIM window moments and edge gradients do not change between them.
+    """
+
+    def __init__(self, reference: np.ndarray, scale: float) -> None:
+        self.shape = reference.shape
+        self.sigma = EDGE_SIGMA_PER_SCALE * scale
+        self.planes = composites(reference)
+
+    @cached_property
+    def _moments(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        return [_moments(plane) for plane in self.planes]
+
+    @cached_property
+    def _edges(self) -> list[_Edges | None]:
+        found: list[_Edges | None] = []
+        for plane in self.planes:
+            gx, gy = _gradients(plane, self.sigma)
+            magnitude = np.hypot(gx, gy)
+            mask = magnitude >= EDGE_FLOOR
+            found.append(_Edges(mask, gx[mask], gy[mask], magnitude[mask]) if mask.any() else None)
+        return found
+
+    def alpha_ssim(self, candidate: np.ndarray) -> float:
+        """SSIM of the luminance composited over white and over black, averaged (alpha-aware)."""
+        if min(self.shape[:2]) < WINDOW:
+            return 0.5 * sum(ssim(r, c, 1.0) for r, c in zip(self.planes, composites(candidate), strict=True))
+        planes = composites(candidate)
+        return 0.5 * sum(_ssim_plane(m, c, 1.0) for m, c in zip(self._moments, planes, strict=True))
+
+    def edge_fidelity(self, candidate: np.ndarray) -> float:
+        """How well the candidate's edges follow the reference's direction, in [0, 1] (``edge_fidelity``)."""
+        scores = []
+        for edges, plane in zip(self._edges, composites(candidate), strict=True):
+            if edges is None:
+                scores.append(1.0)
+                continue
+            cx, cy = (g[edges.mask] for g in _gradients(plane, self.sigma))
+            dot = edges.gx * cx + edges.gy * cy
+            cosine = np.clip(dot / (edges.magnitude * np.hypot(cx, cy) + 1e-12), 0.0, 1.0)
+            scores.append(float(np.sum(edges.magnitude * cosine * cosine) / np.sum(edges.magnitude)))
+        return float(np.mean(scores))
+
+
+def alpha_ssim(reference: np.ndarray, candidate: np.ndarray) -> float:
+    """SSIM of the luminance composited over white and over black, averaged (alpha-aware)."""
+    return Prepared(reference, 1.0).alpha_ssim(candidate)
 
 
 def edge_fidelity(reference: np.ndarray, candidate: np.ndarray, scale: float) -> float:
@@ -89,18 +157,4 @@ def edge_fidelity(reference: np.ndarray, candidate: np.ndarray, scale: float) ->
     art) is reproduced exactly by a staircase, so there it does not. 1.0 when the reference has no
     edges. Computed on both alpha composites, averaged.
     """
-    sigma = EDGE_SIGMA_PER_SCALE * scale
-    scores = []
-    for ref_plane, cand_plane in zip(composites(reference), composites(candidate), strict=True):
-        rx, ry = _gradients(ref_plane, sigma)
-        magnitude = np.hypot(rx, ry)
-        edges = magnitude >= EDGE_FLOOR
-        if not edges.any():
-            scores.append(1.0)
-            continue
-        rx, ry, weight = rx[edges], ry[edges], magnitude[edges]
-        cx, cy = (g[edges] for g in _gradients(cand_plane, sigma))
-        dot = rx * cx + ry * cy
-        cosine = np.clip(dot / (weight * np.hypot(cx, cy) + 1e-12), 0.0, 1.0)
-        scores.append(float(np.sum(weight * cosine * cosine) / np.sum(weight)))
-    return float(np.mean(scores))
+    return Prepared(reference, scale).edge_fidelity(candidate)
