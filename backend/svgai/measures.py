@@ -120,17 +120,19 @@ class Prepared:
             found.append(_Edges(mask, gx[mask], gy[mask], magnitude[mask]) if mask.any() else None)
         return found
 
-    def alpha_ssim(self, candidate: np.ndarray) -> float:
-        """SSIM of the luminance composited over white and over black, averaged (alpha-aware)."""
-        if min(self.shape[:2]) < WINDOW:
-            return 0.5 * sum(ssim(r, c, 1.0) for r, c in zip(self.planes, composites(candidate), strict=True))
+    def terms(self, candidate: np.ndarray) -> tuple[float, float]:
+        """``(edge_fidelity, alpha_ssim)`` of one candidate, its composites computed once."""
         planes = composites(candidate)
+        return self._edge_fidelity(planes), self._alpha_ssim(planes)
+
+    def _alpha_ssim(self, planes: tuple[np.ndarray, np.ndarray]) -> float:
+        if min(self.shape[:2]) < WINDOW:
+            return 0.5 * sum(ssim(r, c, 1.0) for r, c in zip(self.planes, planes, strict=True))
         return 0.5 * sum(_ssim_plane(m, c, 1.0) for m, c in zip(self._moments, planes, strict=True))
 
-    def edge_fidelity(self, candidate: np.ndarray) -> float:
-        """How well the candidate's edges follow the reference's direction, in [0, 1] (``edge_fidelity``)."""
+    def _edge_fidelity(self, planes: tuple[np.ndarray, np.ndarray]) -> float:
         scores = []
-        for edges, plane in zip(self._edges, composites(candidate), strict=True):
+        for edges, plane in zip(self._edges, planes, strict=True):
             if edges is None:
                 scores.append(1.0)
                 continue
@@ -143,7 +145,7 @@ class Prepared:
 
 def alpha_ssim(reference: np.ndarray, candidate: np.ndarray) -> float:
     """SSIM of the luminance composited over white and over black, averaged (alpha-aware)."""
-    return Prepared(reference, 1.0).alpha_ssim(candidate)
+    return Prepared(reference, 1.0)._alpha_ssim(composites(candidate))
 
 
 def edge_fidelity(reference: np.ndarray, candidate: np.ndarray, scale: float) -> float:
@@ -157,4 +159,4 @@ def edge_fidelity(reference: np.ndarray, candidate: np.ndarray, scale: float) ->
     art) is reproduced exactly by a staircase, so there it does not. 1.0 when the reference has no
     edges. Computed on both alpha composites, averaged.
     """
-    return Prepared(reference, scale).edge_fidelity(candidate)
+    return Prepared(reference, scale)._edge_fidelity(composites(candidate))

@@ -151,8 +151,7 @@ class Reference:
 
     def score(self, rendering: Rendering) -> tuple[float, dict[str, float]]:
         """``(quality, parts)`` of an SVG already rendered by ``render`` (of this or a same-size reference)."""
-        edge = self.prepared.edge_fidelity(rendering.scaled)
-        ssim_scaled = self.prepared.alpha_ssim(rendering.scaled)
+        edge, ssim_scaled = self.prepared.terms(rendering.scaled)
         ssim_1x = measures.ssim(self.flat, over_white(rendering.at_1x), 255.0)
         quality = EDGE_WEIGHT * edge + (1.0 - EDGE_WEIGHT) * ssim_scaled
         parts = {"edge_fidelity": edge, "ssim_scaled": ssim_scaled, "ssim_1x": ssim_1x, "scale": self.scale}
