@@ -111,7 +111,7 @@ def test_svgai_plugins_lists_plugins_hooks_and_live_performance(two_colour_path:
     assert quality["method_objective"] is None and quality["predictor_pearson"] == quality["performance"]["expected_quality"]
     table = runner.invoke(plugins_command, [])
     lines = table.output.splitlines()
-    assert table.exit_code == 0 and lines[0].split()[:6] == ["plugin", "available", "mean", "SSIM", "Pearson", "r"]
+    assert table.exit_code == 0 and lines[0].split()[:5] == ["plugin", "available", "objective", "Pearson", "r"]
     assert any(line.startswith("defaults ") and "svgai.methods.defaults" in line for line in lines)
     assert any(line.startswith("quality ") and "svgai_quality.plugin:OptimizedLocalQualityPredictor" in line for line in lines)
 
