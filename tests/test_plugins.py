@@ -11,10 +11,12 @@ import pytest
 from click.testing import CliRunner
 from structlog.testing import capture_logs
 
+import svgai
 from svgai.hookspecs import PERFORMANCE_KEYS
 from svgai.images import load_image
-from svgai.plugins import DEFAULT_PLUGINS, load_plugins, plugins_command
-from svgai.router import IntelligentRouter, performance_of
+from svgai.plugin_commands import plugins_command
+from svgai.plugins import DEFAULT_PLUGINS, load_plugins, performance_of
+from svgai.router import IntelligentRouter
 
 BUILT_INS = [m.rpartition(".")[2] for m in DEFAULT_PLUGINS]
 
@@ -101,9 +103,17 @@ def test_svgai_plugins_lists_plugins_hooks_and_live_performance(two_colour_path:
     assert defaults["hooks"] == ["get_performance_info", "propose_params"] and defaults["source"] == "built-in"
     assert defaults["performance"]["available"] and defaults["performance"]["calls"] >= 1
     assert defaults["performance"]["latency_p95_ms"] >= defaults["performance"]["latency_p50_ms"] > 0
+    assert (defaults["distribution"], defaults["object"]) == ("svgai", "svgai.methods.defaults")
+    assert defaults["version"] == svgai.__version__
+    assert defaults["method_objective"] == defaults["performance"]["expected_quality"] and defaults["predictor_pearson"] is None
+    quality = rows["quality"]
+    assert (quality["distribution"], quality["object"]) == ("svgai-quality", "svgai_quality.plugin:OptimizedLocalQualityPredictor")
+    assert quality["method_objective"] is None and quality["predictor_pearson"] == quality["performance"]["expected_quality"]
     table = runner.invoke(plugins_command, [])
-    assert table.exit_code == 0 and table.output.splitlines()[0].split()[:2] == ["plugin", "available"]
-    assert any(line.startswith("defaults ") for line in table.output.splitlines())
+    lines = table.output.splitlines()
+    assert table.exit_code == 0 and lines[0].split()[:6] == ["plugin", "available", "mean", "SSIM", "Pearson", "r"]
+    assert any(line.startswith("defaults ") and "svgai.methods.defaults" in line for line in lines)
+    assert any(line.startswith("quality ") and "svgai_quality.plugin:OptimizedLocalQualityPredictor" in line for line in lines)
 
 
 def test_tracing_logs_every_hook_call(monkeypatch: pytest.MonkeyPatch, two_colour_path: Path) -> None:
@@ -140,3 +150,22 @@ def test_the_quality_plugin_reports_the_validated_model_and_predicts(two_colour_
     assert scores.ssim.shape == scores.svg_bytes.shape == (32,) and np.all(scores.svg_bytes > 0)
     after = performance_of(plugins.manager, "quality")
     assert after["calls"] >= info["calls"] + 2 and after["latency_p50_ms"] is not None
+
+
+def test_search_is_available_only_when_a_quality_predictor_is_registered_and_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from svgai.methods import search
+    from svgai.plugins import new_manager
+
+    alone = new_manager()
+    alone.register(search, name="search")
+    info = performance_of(alone, "search")
+    assert not info["available"] and info["reason"] == "needs a quality predictor and none is registered"
+
+    assert performance_of(load_plugins().manager, "search")["available"]  # the shipped model loads
+    monkeypatch.setenv("SVGAI_MODEL_DIR", str(tmp_path))  # a folder without a model
+    manager = load_plugins().manager
+    assert not performance_of(manager, "quality")["available"]
+    info = performance_of(manager, "search")
+    assert not info["available"] and info["reason"] == "needs a quality predictor and quality did not load"

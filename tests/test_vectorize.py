@@ -67,7 +67,7 @@ def test_invalid_parameters_are_refused_before_vtracer_runs(
     "trap", [{"color_precision": 0}, {"mode": "spline", "max_iterations": 0}, {"color_precision": -3}]
 )
 def test_a_vtracer_panic_or_overflow_becomes_vectorize_error(two_colour_path: Path, trap: dict[str, Any]) -> None:
-    # The traps of DESIGN.md, fed past validation on purpose: the guard itself must hold.
+    # Values that make VTracer panic or overflow, fed past validation on purpose: the guard itself must hold.
     png = encode_png(load_image(two_colour_path))
     with pytest.raises(VectorizeError, match="VTracer failed"):
         vectorize_module._trace(png, {**defaults(), **trap})  # type: ignore[typeddict-item]
@@ -88,11 +88,6 @@ def test_the_time_limit_stops_a_long_trace() -> None:
 
 def test_a_trace_within_its_time_limit_is_the_same_svg(two_colour_path: Path) -> None:
     assert vectorize(two_colour_path, timeout_s=30.0) == vectorize(two_colour_path)
-
-
-def test_a_non_positive_time_limit_is_a_programming_error(two_colour_path: Path) -> None:
-    with pytest.raises(ValueError, match="positive"):
-        vectorize(two_colour_path, timeout_s=0)
 
 
 @property_settings

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
 from svgai.errors import InvalidImage
 
@@ -52,10 +53,7 @@ def load_rgba(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> np.ndarra
         return _decode(io.BytesIO(bytes(source)), max_pixels, "the image bytes")
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        if not path.exists():
-            raise InvalidImage(f"{path}: no such file")
-        if path.is_dir():
-            raise InvalidImage(f"{path}: is a directory, not an image file")
+        _check_regular_file(path)
         try:
             data = path.read_bytes()
         except OSError as e:
@@ -69,6 +67,21 @@ def load_rgba(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> np.ndarra
     )
 
 
+def _check_regular_file(path: Path) -> None:
+    """Refuse anything but a regular file before opening it: reading ``/dev/zero`` never ends and
+    opening a FIFO blocks until a writer comes (``stat`` opens neither)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InvalidImage(f"{path}: no such file") from None
+    except OSError as e:
+        raise InvalidImage(f"{path}: cannot be read ({e.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise InvalidImage(f"{path}: is a directory, not an image file")
+    if not stat.S_ISREG(mode):
+        raise InvalidImage(f"{path}: is not a regular file (a device, FIFO or socket); accepted: an image file")
+
+
 def _decode(stream: io.BytesIO, max_pixels: int, what: str) -> np.ndarray:
     try:
         with warnings.catch_warnings():
@@ -77,6 +90,7 @@ def _decode(stream: io.BytesIO, max_pixels: int, what: str) -> np.ndarray:
             _check_size(image.size, max_pixels, what)
             image.seek(0)  # first frame of an animation
             image.load()
+            ImageOps.exif_transpose(image, in_place=True)  # as viewers show it (a phone's orientation tag)
     except InvalidImage:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
@@ -127,10 +141,26 @@ def _opaque(rgb: np.ndarray) -> np.ndarray:
 
 def over_white(rgba: np.ndarray) -> np.ndarray:
     """Composite an ``(H, W, 4)`` uint8 raster over white: ``(H, W, 3)`` uint8."""
+    return flatten(rgba, (255, 255, 255))
+
+
+def flatten(rgba: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
+    """Composite an ``(H, W, 4)`` uint8 raster over an RGB colour: ``(H, W, 3)`` uint8."""
     rgb = rgba[..., :3].astype(np.float32)
     alpha = rgba[..., 3:4].astype(np.float32) / 255.0
-    out = rgb * alpha + 255.0 * (1.0 - alpha)
+    out = rgb * alpha + np.asarray(background, dtype=np.float32) * (1.0 - alpha)
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def parse_colour(text: str) -> tuple[int, int, int]:
+    """A CSS colour (``white``, ``#fff``, ``#1e90ff``, ``rgb(0,0,0)``) as an RGB triple, or ``InvalidImage``."""
+    try:
+        red, green, blue = ImageColor.getrgb(text)[:3]
+    except ValueError:
+        raise InvalidImage(
+            f"unknown colour {text!r}; accepted: a CSS colour name (white), #rgb, #rrggbb or rgb(r, g, b)"
+        ) from None
+    return red, green, blue
 
 
 def _from_array(array: np.ndarray, max_pixels: int) -> np.ndarray:

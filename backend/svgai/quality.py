@@ -17,6 +17,7 @@ raster's own size, the round-1 label, reported) and ``scale``.
 from __future__ import annotations
 
 import io
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -31,13 +32,13 @@ from svgai import measures
 from svgai.errors import InvalidImage, RenderError
 from svgai.images import ImageSource, is_opaque, load_rgba, over_white
 from svgai.params import VTracerParams, validate
-from svgai.vectorize import vectorize
+from svgai.vectorize import fit_for_tracing, vectorize
 
 SCALE = 4.0
 """Vectorizing is for scaling: conversions are judged at 4× the raster's size ..."""
 MAX_COMPARE_SIDE = 1024
 """... capped at this long side, so one candidate never costs a 4096² render."""
-EDGE_WEIGHT = 0.85
+EDGE_WEIGHT = 0.9
 """Share of ``edge_fidelity`` in the score; the rest is ``ssim_scaled`` (chosen in docs/quality.md)."""
 SHARPEN_CONTRAST = 0.15
 """The proxy snaps a pixel to its neighbourhood's min or max where the two differ by more than this
@@ -117,15 +118,19 @@ class Reference:
     """The raster over white, for ``ssim_1x``."""
     prepared: measures.Prepared = field(repr=False)
     """The reference side of the terms, computed once for every SVG measured against it."""
+    size: tuple[int, int] | None = None
+    """(width, height) the SVG declares when the raster is a downscaled copy (``fit_for_tracing``)."""
 
     @classmethod
     def of(cls, image: ImageSource, original_svg: str | None = None, *, scaled: np.ndarray | None = None) -> Reference:
         """The reference for ``image``: its vector original rendered at scale if given, else the proxy.
 
         ``scaled`` is a ground truth already at ``comparison_size`` (e.g. a dataset's stored reference
-        of a word set with PIL): ``(h, w, 4)`` uint8, used as it is.
+        of a word set with PIL): ``(h, w, 4)`` uint8, used as it is. An image above
+        ``svgai.vectorize.TRACE_MAX_PIXELS`` is traced and judged at a downscaled copy.
         """
-        raster = load_rgba(image)
+        loaded = load_rgba(image)
+        raster = fit_for_tracing(loaded)
         height, width = raster.shape[:2]
         w, h, scale = comparison_size(width, height)
         kind: ReferenceKind = "original"
@@ -136,7 +141,8 @@ class Reference:
             scaled = render(original_svg, w, h)
         else:
             scaled, kind = proxy(raster, w, h, scale), "proxy"
-        return cls(raster, scaled, scale, kind, over_white(raster), measures.Prepared(scaled, scale))
+        size = None if raster is loaded else (loaded.shape[1], loaded.shape[0])
+        return cls(raster, scaled, scale, kind, over_white(raster), measures.Prepared(scaled, scale), size)
 
     @property
     def has_alpha(self) -> bool:
@@ -183,18 +189,22 @@ class Conversion:
     path_count: int
     vectorize_ms: float
     measure_ms: float
+    measure_error: str | None = None
+    """Why the SVG could not be measured (``quality`` is then NaN, ``measures`` empty); else ``None``."""
 
     @property
     def ssim(self) -> float:
         """SSIM at the raster's own size over white (the round-1 measure, kept as a reported part)."""
-        return self.measures["ssim_1x"]
+        return self.measures.get("ssim_1x", math.nan)
 
     def summary(self) -> dict[str, Any]:
-        """Everything but the SVG text, JSON-ready."""
+        """Everything but the SVG text, JSON-ready (``quality`` and ``ssim`` are ``None`` when unmeasured)."""
         out = asdict(self)
         del out["svg"]
         out["params"] = dict(self.params)
-        out["ssim"] = self.ssim
+        out["ssim"] = None if self.measure_error else self.ssim
+        if self.measure_error:
+            out["quality"] = None
         return out
 
 
@@ -210,18 +220,25 @@ def convert(
     ``image`` may be anything ``load_rgba`` reads (judged against the proxy reference) or a
     ``Reference`` built once for many conversions (e.g. with the vector original). ``proxy``, the
     proxy reference of the same raster, scores the same rendering a second time: its score becomes
-    ``measures["quality_proxy"]`` (the dataset measures how well the proxy tracks the original).
+    ``measures["quality_proxy"]`` (the dataset measures how well the proxy tracks the original). When
+    VTracer succeeds but the SVG cannot be rendered, the ``Conversion`` still carries the SVG, with
+    ``measure_error`` saying why.
     """
     reference = image if isinstance(image, Reference) else Reference.of(image)
     checked = validate(params)
     started = time.perf_counter()
-    svg = vectorize(reference.raster, checked, timeout_s=timeout_s)
+    svg = vectorize(reference.raster, checked, timeout_s=timeout_s, size=reference.size)
     traced = time.perf_counter()
-    rendering = reference.render(svg)
-    quality, parts = reference.score(rendering)
-    measured = time.perf_counter()
-    if proxy is not None:
-        parts["quality_proxy"] = proxy.score(rendering)[0]
+    quality, failure = math.nan, None  # what an SVG that cannot be rendered reports
+    parts: dict[str, float] = {}
+    try:
+        rendering = reference.render(svg)
+        quality, parts = reference.score(rendering)
+        measured = time.perf_counter()
+        if proxy is not None:
+            parts["quality_proxy"] = proxy.score(rendering)[0]
+    except RenderError as e:
+        failure, measured = str(e), time.perf_counter()
     return Conversion(
         svg=svg,
         params=checked,
@@ -233,4 +250,5 @@ def convert(
         path_count=path_count(svg),
         vectorize_ms=(traced - started) * 1e3,
         measure_ms=(measured - traced) * 1e3,
+        measure_error=failure,
     )

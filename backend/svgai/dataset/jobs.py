@@ -105,6 +105,8 @@ def label(image_id: str, references: References | ImageSource, set_index: int, p
         return label_row(image_id, set_index, params, status=status, error=str(e)[:500])
     except SvgaiError as e:
         return label_row(image_id, set_index, params, status="error", error=f"{type(e).__name__}: {e}"[:500])
+    if done.measure_error is not None:
+        return label_row(image_id, set_index, params, status="error", error=f"measuring failed: {done.measure_error}"[:500])
     return label_row(
         image_id,
         set_index,

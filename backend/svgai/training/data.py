@@ -1,7 +1,7 @@
 """The labelled dataset as training tensors: one row per image, its parameter sets side by side.
 
 Reads the dataset contract (``images.parquet`` + ``labels.parquet`` or a ``labels/`` folder of
-parts + ``card.json``, see DESIGN.md) and prepares every image once with
+parts + ``card.json``, see docs/data.md) and prepares every image once with
 ``svgai_quality.features`` — the exact function the runtime predictor uses. Only rows with status
 "ok" are labels; an image's failed rows are masked out, images without any ok row are dropped.
 """

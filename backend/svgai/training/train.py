@@ -7,7 +7,7 @@ teacher → distillation and writes both checkpoints as safetensors.
 Targets. Measured SSIM is concentrated near 1, so the network predicts its logit (clipped to
 ``SSIM_RANGE``) and is trained on three terms, each divided by its variance on the train split:
 squared error of the logit (ranks near-perfect results), squared error in SSIM space (what is
-reported), and squared error of standardised log SVG bytes. Distillation (as in the seed):
+reported), and squared error of standardised log SVG bytes. Distillation:
 ``0.7 · loss(student, teacher) + 0.3 · loss(student, ground truth)``.
 """
 
@@ -26,6 +26,7 @@ import torch
 from safetensors.torch import save_file
 from tqdm import tqdm
 
+from svgai.files import write_atomically
 from svgai.log import get_logger
 from svgai.training.data import Split, load_splits, read_card
 from svgai.training.models import STUDENT, TEACHER, Architecture, QualityModel
@@ -292,7 +293,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     }
     save_checkpoint(teacher, out / "teacher.safetensors", {"best_epoch": teacher_fit.best_epoch})
     save_checkpoint(student, out / "student.safetensors", {"best_epoch": student_fit.best_epoch})
-    (out / "training.json").write_text(json.dumps(summary, indent=2, default=str))
+    write_atomically(out / "training.json", json.dumps(summary, indent=2, default=str))
     log.info(
         "trained",
         out=str(out),

@@ -3,12 +3,8 @@
 An image is embedded once (encoder graph); each parameter set then costs only the small head graph,
 so thousands of candidates are scored in milliseconds. torch is never imported here.
 
-Where the model comes from (first that applies):
-1. the ``model_dir`` argument;
-2. the ``SVGAI_MODEL_DIR`` environment variable;
-3. the repository's ``models/`` folder next to this package (an editable install from a checkout);
-4. ``$XDG_DATA_HOME/svgai/models`` (default ``~/.local/share/svgai/models``) — copy a ``models/``
-   folder there for a non-editable install.
+The model folder is found by ``svgai.model_folder.find_model_dir``: the ``model_dir`` argument,
+``$SVGAI_MODEL_DIR``, the repository's ``models/``, then ``$XDG_DATA_HOME/svgai/models``.
 
 The folder's ``config.json`` (written by ``svgai model export`` / ``validate``) lists each
 artifact's sha256; a file that does not match, is missing, or whose graph does not take the inputs
@@ -19,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import threading
 from collections import OrderedDict
@@ -31,12 +28,9 @@ import onnxruntime as ort
 
 from svgai.errors import InvalidParams, ModelUnavailable
 from svgai.images import ImageSource, load_image
+from svgai.model_folder import MANIFEST, PREFERENCE, find_model_dir
 from svgai.params import ENCODED_DIM, ENCODED_FEATURES, encode_many
 from svgai_quality.features import FEATURE_DIM, IMAGE_SIZE, prepare
-
-MODEL_DIR_ENV = "SVGAI_MODEL_DIR"
-MANIFEST = "config.json"
-DEFAULT_PREFERENCE = ("distilled", "quantized", "pruned")
 
 
 class Prediction(NamedTuple):
@@ -46,34 +40,6 @@ class Prediction(NamedTuple):
     """``(n,)`` float32 predicted SSIM in [0, 1]."""
     svg_bytes: np.ndarray
     """``(n,)`` float64 predicted SVG size in bytes."""
-
-
-def model_dir_candidates() -> list[Path]:
-    """The folders searched for a model when none is given, in order."""
-    found = []
-    if os.environ.get(MODEL_DIR_ENV):
-        found.append(Path(os.environ[MODEL_DIR_ENV]))
-    found.append(Path(__file__).resolve().parents[3] / "models")
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    found.append(data_home / "svgai" / "models")
-    return found
-
-
-def find_model_dir(model_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The folder to load from: ``model_dir``, else the first candidate holding a ``config.json``."""
-    if model_dir is not None:
-        return Path(model_dir)
-    candidates = model_dir_candidates()
-    if os.environ.get(MODEL_DIR_ENV):
-        return candidates[0]
-    for candidate in candidates:
-        if (candidate / MANIFEST).is_file():
-            return candidate
-    raise ModelUnavailable(
-        "no quality model found; looked for config.json in "
-        + ", ".join(str(c) for c in candidates)
-        + f" (set {MODEL_DIR_ENV} or pass model_dir; build one with `svgai model train/export/validate`)"
-    )
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -86,8 +52,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         ) from None
     except (OSError, ValueError) as e:
         raise ModelUnavailable(f"{path}: unreadable model manifest ({e})") from None
-    if not isinstance(manifest.get("variants"), dict) or not isinstance(manifest.get("artifacts"), dict):
-        raise ModelUnavailable(f"{path}: not a quality-model manifest (no 'variants'/'artifacts')")
+    _check_entries(manifest, path)
     inputs = manifest.get("input")
     params_input = inputs.get("params") if isinstance(inputs, dict) else None
     encoding = params_input.get("encoding") if isinstance(params_input, dict) else None
@@ -97,6 +62,43 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             f"{list(ENCODED_FEATURES)}; retrain it (svgai model train) and export it (svgai model export)"
         )
     return manifest
+
+
+def _check_entries(manifest: object, path: Path) -> None:
+    """Refuse a manifest whose entries have the wrong shape, naming the entry and the shape expected."""
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("variants"), dict) \
+            or not isinstance(manifest.get("artifacts"), dict):
+        raise ModelUnavailable(f"{path}: not a quality-model manifest (no 'variants'/'artifacts' objects)")
+    for name, files in manifest["variants"].items():
+        if not isinstance(files, dict) or not all(isinstance(f, str) for f in files.values()):
+            raise ModelUnavailable(
+                f"{path}: variant {name!r} is {files!r}; expected file names by graph, "
+                "e.g. {'encoder': 'student.encoder.onnx', 'head': 'student.head.onnx'}"
+            )
+    for name, entry in manifest["artifacts"].items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+            raise ModelUnavailable(f"{path}: artifact {name!r} is {entry!r}; expected {{'sha256': '<hex digest>'}}")
+    preference = manifest.get("preference", list(PREFERENCE))
+    if not isinstance(preference, list) or not all(isinstance(p, str) for p in preference):
+        raise ModelUnavailable(f"{path}: 'preference' is {preference!r}; expected a list of variant names")
+
+
+def check_arguments(cache_size: object, intra_op_threads: object, variant: object) -> None:
+    """Raise ``InvalidParams`` unless the predictor's arguments are in range (see ``LocalQualityPredictor``)."""
+    most = os.cpu_count() or 1
+    if intra_op_threads is not None and not _int_in(intra_op_threads, 1, most):
+        raise InvalidParams(
+            f"intra_op_threads={intra_op_threads!r} is invalid; accepted: None or an integer from 1 to {most} "
+            "(this machine's CPUs)", key="intra_op_threads")
+    if not _int_in(cache_size, 0, math.inf):
+        raise InvalidParams(f"cache_size={cache_size!r} is invalid; accepted: an integer >= 0", key="cache_size")
+    if variant is not None and not isinstance(variant, str):
+        raise InvalidParams(f"variant={variant!r} is invalid; accepted: None or a variant name such as 'distilled'",
+                            key="variant")
+
+
+def _int_in(value: object, low: int, high: float) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def verified_bytes(folder: Path, name: str, manifest: Mapping[str, Any]) -> bytes:
@@ -153,8 +155,10 @@ class LocalQualityPredictor:
 
     ``variant`` picks one of the manifest's variants ("distilled", "quantized", "pruned"); by default
     the first available in the manifest's preference order. ``cache_size`` bounds the embedding
-    LRU; ``intra_op_threads`` sets ONNX Runtime's threads (default one each for the encoder
-    and the head; see the comment in ``__init__``). Safe to call from many threads.
+    LRU (``0`` keeps none); ``intra_op_threads`` sets ONNX Runtime's threads (default one each for
+    the encoder and the head; see the comment in ``__init__``), at most ``os.cpu_count()``: more
+    threads than CPUs only wait on each other. Out-of-range arguments raise ``InvalidParams``; a
+    missing, damaged or malformed model raises ``ModelUnavailable``. Safe to call from many threads.
     """
 
     def __init__(
@@ -165,6 +169,7 @@ class LocalQualityPredictor:
         cache_size: int = 256,
         intra_op_threads: int | None = None,
     ) -> None:
+        check_arguments(cache_size, intra_op_threads, variant)
         self.model_dir = find_model_dir(model_dir)
         self.manifest: dict[str, Any] = read_manifest(self.model_dir)
         self.variant = variant or self._first_available()
@@ -178,8 +183,8 @@ class LocalQualityPredictor:
             files["encoder"],
             intra_op_threads or 1,
         )
-        # One thread each by default: `svgai bench` measured a new image at 6.8 ms p50 with one thread
-        # and 15.5 ms with two on this 2-core machine (pool hand-offs cost more than a small CNN gains);
+        # One thread each by default: `svgai bench` (its "ONNX Runtime threads" table) measured a new image
+        # faster with one thread than with two on a 2-core machine (pool hand-offs cost more than a small CNN gains);
         # the head is a few small matrix products, where one thread wins even at 1024 rows.
         self._head = _session(
             verified_bytes(self.model_dir, files["head"], self.manifest), files["head"], intra_op_threads or 1
@@ -197,7 +202,7 @@ class LocalQualityPredictor:
         self._lock = threading.Lock()
 
     def _first_available(self) -> str:
-        for name in self.manifest.get("preference", DEFAULT_PREFERENCE):
+        for name in self.manifest.get("preference", PREFERENCE):
             files = self.manifest["variants"].get(name, {})
             if files and all((self.model_dir / f).is_file() for f in files.values()):
                 return str(name)
@@ -282,7 +287,7 @@ class LocalQualityPredictor:
         return Prediction(np.clip(ssim, 0.0, 1.0), np.exp(log_bytes, dtype=np.float64))
 
     def predict_quality(self, image_path: ImageSource, params: Mapping[str, Any]) -> float:
-        """Predicted SSIM of converting ``image_path`` with ``params`` (the seed's interface)."""
+        """Predicted SSIM of converting ``image_path`` with ``params`` (one candidate; ``predict`` scores many)."""
         return float(self.predict(image_path, [params]).ssim[0])
 
     def predict_svg_bytes(self, image: ImageSource, params: Mapping[str, Any]) -> float:
