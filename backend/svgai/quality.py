@@ -234,10 +234,11 @@ def convert(
     try:
         rendering = reference.render(svg)
         quality, parts = reference.score(rendering)
+        measured = time.perf_counter()
         if proxy is not None:
             parts["quality_proxy"] = proxy.score(rendering)[0]
     except RenderError as e:
-        failure = str(e)
+        failure, measured = str(e), time.perf_counter()
     return Conversion(
         svg=svg,
         params=checked,
@@ -248,6 +249,6 @@ def convert(
         svg_bytes=len(svg.encode("utf-8")),
         path_count=path_count(svg),
         vectorize_ms=(traced - started) * 1e3,
-        measure_ms=(time.perf_counter() - traced) * 1e3,
+        measure_ms=(measured - traced) * 1e3,
         measure_error=failure,
     )
