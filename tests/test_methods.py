@@ -134,10 +134,11 @@ def test_fit_writes_measured_artifacts_that_the_methods_load(
     for name in ("defaults", "feature_mapping", "regression"):
         metrics = json.loads((tmp_path / f"{name}.json").read_text())
         validation = metrics["validation"]
-        assert validation["images"] == 2 and 0.5 < validation["mean_ssim"] <= 1.0
-        assert validation["defaults_mean_ssim"] == pytest.approx(json.loads((tmp_path / "defaults.json").read_text())["validation"]["mean_ssim"])
+        assert validation["images"] == 2 and 0.5 < validation["mean_quality"] <= 1.0
+        defaults_measured = json.loads((tmp_path / "defaults.json").read_text())["validation"]
+        assert validation["defaults_mean_quality"] == pytest.approx(defaults_measured["mean_quality"])
         info = performance_of(manager, name)
-        assert info["available"] and info["expected_quality"] == validation["mean_ssim"]
+        assert info["available"] and info["expected_quality"] == validation["mean_objective"]
         choice = IntelligentRouter(manager).choose(two_colour_path, method=name)
         assert choice.candidates[0].method == name and validate(choice.candidates[0].params) == choice.candidates[0].params
     fitted = json.loads((tmp_path / "feature_mapping.json").read_text())
@@ -201,10 +202,10 @@ def test_a_third_party_method_is_measured_like_the_built_ins_and_ranked_by_it(
     result = runner.invoke(cli, ["methods", "fit", "--dataset", str(tiny_dataset), "--only", "svgai_test_mine"])
     assert result.exit_code == 0, result.output
     validation = json.loads((tmp_path / "methods" / "svgai_test_mine.json").read_text())["validation"]
-    assert validation["images"] == 2 and validation["fell_back"] == 0 and 0.5 < validation["mean_ssim"] <= 1.0
+    assert validation["images"] == 2 and validation["fell_back"] == 0 and 0.5 < validation["mean_quality"] <= 1.0
     chosen = {"color_precision": 8, "filter_speckle": 2}
     images = {r["image_id"]: r["png"] for r in pq.read_table(tiny_dataset / "images.parquet").to_pylist()}
-    real = [convert(load_image(images[f"{i:064x}"]), {**defaults(), **chosen}).ssim for i in (1, 6)]
-    assert validation["mean_ssim"] == pytest.approx(np.mean(real))  # its own choice, converted for real
+    real = [convert(images[f"{i:064x}"], {**defaults(), **chosen}).quality for i in (1, 6)]
+    assert validation["mean_quality"] == pytest.approx(np.mean(real))  # its own choice, converted for real
     info = performance_of(load_plugins().manager, "svgai_test_mine")
-    assert info["expected_quality"] == validation["mean_ssim"] and "svgai_test_mine.json" in str(info["quality_source"])
+    assert info["expected_quality"] == validation["mean_objective"] and "svgai_test_mine.json" in str(info["quality_source"])

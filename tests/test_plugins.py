@@ -105,13 +105,13 @@ def test_svgai_plugins_lists_plugins_hooks_and_live_performance(two_colour_path:
     assert defaults["performance"]["latency_p95_ms"] >= defaults["performance"]["latency_p50_ms"] > 0
     assert (defaults["distribution"], defaults["object"]) == ("svgai", "svgai.methods.defaults")
     assert defaults["version"] == svgai.__version__
-    assert defaults["method_mean_ssim"] == defaults["performance"]["expected_quality"] and defaults["predictor_pearson"] is None
+    assert defaults["method_objective"] == defaults["performance"]["expected_quality"] and defaults["predictor_pearson"] is None
     quality = rows["quality"]
     assert (quality["distribution"], quality["object"]) == ("svgai-quality", "svgai_quality.plugin:OptimizedLocalQualityPredictor")
-    assert quality["method_mean_ssim"] is None and quality["predictor_pearson"] == quality["performance"]["expected_quality"]
+    assert quality["method_objective"] is None and quality["predictor_pearson"] == quality["performance"]["expected_quality"]
     table = runner.invoke(plugins_command, [])
     lines = table.output.splitlines()
-    assert table.exit_code == 0 and lines[0].split()[:6] == ["plugin", "available", "mean", "SSIM", "Pearson", "r"]
+    assert table.exit_code == 0 and lines[0].split()[:5] == ["plugin", "available", "objective", "Pearson", "r"]
     assert any(line.startswith("defaults ") and "svgai.methods.defaults" in line for line in lines)
     assert any(line.startswith("quality ") and "svgai_quality.plugin:OptimizedLocalQualityPredictor" in line for line in lines)
 

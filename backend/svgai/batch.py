@@ -175,6 +175,7 @@ def worker_router() -> IntelligentRouter:
         from svgai.router import IntelligentRouter
 
         _router = IntelligentRouter()
+        _router.warm_up()  # plugins that load a model when first asked do so now, not within one image's budget
     return _router
 
 

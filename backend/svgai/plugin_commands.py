@@ -38,7 +38,7 @@ def describe(plugins: Plugins) -> list[dict[str, Any]]:
     """One row per plugin: where it came from, what implements it, its hooks and live performance.
 
     ``expected_quality`` means different things for a method and a predictor, so it is split:
-    ``method_mean_ssim`` for a plugin that proposes parameters, ``predictor_pearson`` for one that
+    ``method_objective`` for a plugin that proposes parameters, ``predictor_pearson`` for one that
     only predicts.
     """
     rows: list[dict[str, Any]] = []
@@ -54,7 +54,7 @@ def describe(plugins: Plugins) -> list[dict[str, Any]]:
             "object": implementation_of(plugins.manager, plugin),
             "source": plugins.sources.get(name, "registered in process"),
             "hooks": hooks,
-            "method_mean_ssim": info["expected_quality"] if is_method else None,
+            "method_objective": info["expected_quality"] if is_method else None,
             "predictor_pearson": info["expected_quality"] if not is_method and set(PREDICT_HOOKS) & set(hooks) else None,
             "performance": info,
         })
@@ -85,7 +85,7 @@ def plugins_command(as_json: bool, probe: str | None) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    click.echo(f"{'plugin':<16} {'available':<9} {'mean SSIM':>9} {'Pearson r':>9} {'p50 ms':>8} {'p95 ms':>8} "
+    click.echo(f"{'plugin':<16} {'available':<9} {'objective':>9} {'Pearson r':>9} {'p50 ms':>8} {'p95 ms':>8} "
                f"{'calls':>5} {'fail':>4}  distribution / implemented by")
     for row in rows:
         origin = f"{row['distribution'] or 'no distribution'} {row['version'] or ''}".rstrip()
@@ -94,12 +94,12 @@ def plugins_command(as_json: bool, probe: str | None) -> None:
             continue
         info = row["performance"]
         click.echo(
-            f"{row['name']:<16} {'yes' if info['available'] else 'no':<9} {_fmt(row['method_mean_ssim'], 4):>9} "
+            f"{row['name']:<16} {'yes' if info['available'] else 'no':<9} {_fmt(row['method_objective'], 4):>9} "
             f"{_fmt(row['predictor_pearson'], 4):>9} {_fmt(info['latency_p50_ms'], 2):>8} "
             f"{_fmt(info['latency_p95_ms'], 2):>8} {info['calls']:>5} {info['failures']:>4}  {origin}  {row['object']}"
         )
         click.echo(f"{'':<16} hooks: {', '.join(row['hooks'])}")
         if not info["available"]:
             click.echo(f"{'':<16} unavailable: {info['reason']}")
-    click.echo("mean SSIM: real SSIM of a method's choices on validation images (svgai methods fit); "
+    click.echo("objective: mean quality with the price on size of a method's real choices on validation images (svgai methods fit); "
                "Pearson r: of a predictor's predicted with real SSIM on the test split (svgai model validate)")

@@ -44,8 +44,8 @@ def _gmsd(reference: np.ndarray, candidate: np.ndarray, scale: float) -> float:
     """1 − gradient magnitude similarity deviation (Xue et al. 2014), on both alpha composites."""
     scores = []
     for ref, cand in zip(measures.composites(reference), measures.composites(candidate), strict=True):
-        mr = np.hypot(*measures.gradients(ref, 0.0))
-        mc = np.hypot(*measures.gradients(cand, 0.0))
+        mr = np.hypot(*measures._gradients(ref, 0.0))
+        mc = np.hypot(*measures._gradients(cand, 0.0))
         similarity = (2 * mr * mc + 0.0026) / (mr * mr + mc * mc + 0.0026)
         scores.append(1.0 - float(np.std(similarity)))
     return float(np.mean(scores))

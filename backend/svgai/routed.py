@@ -115,7 +115,7 @@ class Routed:
                 "convert_ms": round(self.convert_ms, 3),
             },
             "conversions": [
-                {"method": c.method, "ssim": v.ssim, "svg_bytes": v.svg_bytes, "predicted_ssim": c.predicted_ssim,
+                {"method": c.method, "quality": measured_quality(v), "ssim": v.ssim, "svg_bytes": v.svg_bytes, "predicted_ssim": c.predicted_ssim,
                  "predicted_bytes": c.predicted_bytes, "vectorize_ms": round(v.vectorize_ms, 3),
                  "measure_ms": round(v.measure_ms, 3), "params": dict(c.params)}
                 for c, v in self.conversions

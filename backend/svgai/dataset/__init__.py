@@ -1,13 +1,22 @@
-"""The labelled dataset: real icon sets rendered to rasters, each labelled with real conversions.
+"""The labelled dataset: icons and logos as users' files, each labelled with real conversions.
 
-Build one with ``svgai dataset build`` (see ``svgai.dataset.build``); read one with
-``load_dataset(path)``, which returns a ``Dataset`` of two pyarrow Tables and the card:
+Build one with ``svgai dataset build`` (see ``svgai.dataset.build`` and docs/dataset.md); read one
+with ``load_dataset(path)``, which returns a ``Dataset`` of two pyarrow Tables and the card:
 
-- ``images``: ``image_id`` (hex SHA-256 of the RGB pixels), ``source``, ``name``, ``license``,
-  ``split`` ("train"/"val"/"test", fixed by the image id), ``png`` (256×256 RGB PNG bytes);
-- ``labels``: ``image_id``, ``set_index`` (0 = VTracer's defaults), the 11 parameters by name,
-  ``status`` ("ok", "panic", "timeout", "error"), ``ssim``, ``svg_bytes``, ``path_count``,
-  ``convert_ms`` (VTracer), ``measure_ms`` (render + SSIM), ``error`` (null when ok) — sorted by
+- ``images`` (``store.IMAGE_SCHEMA``): ``image_id`` (hex SHA-256 of the raster's shape and RGBA
+  pixels), ``source``, ``name``, ``license``, ``kind`` ("vector", "pixel", "text", "raster"),
+  ``split`` ("train"/"val"/"test" fixed by the image id, or "heldout" for a held-out source),
+  ``width``, ``height``, ``has_alpha``, ``degradation`` (null or "jpeg", "blur", "noise",
+  "palette"), ``png`` (the raster as a user's file: RGB, RGBA or palette PNG), ``original_svg`` (the
+  wrapper SVG drawn into it, null for words and raster-origin images) and ``reference_png`` (the
+  clean ground truth at ``svgai.quality.comparison_size``, null where only the proxy exists);
+- ``labels`` (``store.LABEL_SCHEMA``): ``image_id``, ``set_index`` (0 = VTracer's defaults, 1–3 its
+  presets bw/poster/photo), the 11 parameters by name, the image's ``width``, ``height`` and
+  ``has_alpha``, ``status`` ("ok", "panic", "timeout", "error"), ``quality`` (the v2 score) and its
+  parts ``edge_fidelity``, ``ssim_scaled``, ``ssim_1x`` (``ssim`` is the same value, for readers of
+  round-1 data), ``quality_proxy`` (the same SVG against the proxy, on every 4th set of images with
+  a ground truth), ``reference`` ("original" or "proxy"), ``svg_bytes``, ``path_count``,
+  ``convert_ms`` (VTracer), ``measure_ms`` (render + terms), ``error`` (null when ok) — sorted by
   image_id then set_index; the measured fields are null when status is not "ok".
 """
 

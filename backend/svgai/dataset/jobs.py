@@ -98,10 +98,8 @@ def label(image_id: str, references: References | ImageSource, set_index: int, p
     if not isinstance(references, References):
         references = References(Reference.of(references), None)
     try:
-        done = convert(references.reference, params)
-        proxy = None
-        if references.proxy is not None and set_index % PROXY_EVERY == 0:
-            proxy = references.proxy.measure(done.svg)[0]
+        proxy = references.proxy if set_index % PROXY_EVERY == 0 else None
+        done = convert(references.reference, params, proxy=proxy)
     except VectorizeError as e:
         status = "panic" if "PanicException" in str(e) else "error"
         return label_row(image_id, set_index, params, status=status, error=str(e)[:500])
@@ -118,7 +116,7 @@ def label(image_id: str, references: References | ImageSource, set_index: int, p
         ssim_scaled=done.measures["ssim_scaled"],
         ssim_1x=done.measures["ssim_1x"],
         ssim=done.ssim,
-        quality_proxy=proxy,
+        quality_proxy=done.measures.get("quality_proxy"),
         reference=done.reference,
         svg_bytes=done.svg_bytes,
         path_count=done.path_count,

@@ -90,9 +90,10 @@ def fit_command(dataset: Path, only: tuple[str, ...], train_images: int | None, 
         artifact["validation"] = validate_method(name, val)
         path = write_metrics(name, artifact | {"fitted_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         log.info("method_fitted", method=name, validation=artifact["validation"])
-        click.echo(f"{name}: mean SSIM {artifact['validation']['mean_ssim']:.4f} "
-                   f"({artifact['validation']['ssim_gain_vs_defaults']:+.4f} vs defaults), bytes x"
-                   f"{artifact['validation']['bytes_ratio_vs_defaults']:.2f} on {len(val.ids)} val images -> {path}")
+        measured = artifact["validation"]
+        click.echo(f"{name}: objective {measured['mean_objective']:.4f} ({measured['objective_gain_vs_defaults']:+.4f} "
+                   f"vs defaults), quality {measured['mean_quality']:.4f}, bytes x{measured['bytes_ratio_vs_defaults']:.2f}, "
+                   f"{measured['fell_back']} fallbacks on {len(val.ids)} val images -> {path}")
     click.echo(f"done in {time.time() - started:.0f} s")
 
 
