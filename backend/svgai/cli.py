@@ -4,9 +4,9 @@ User mistakes (a missing file, a bad parameter, an output path that cannot be wr
 status 2 and one line on stderr, before any conversion work; ``--debug`` shows the traceback.
 Sub-command groups that need heavy imports (dataset, model, bench) are loaded only when called.
 
-Exit statuses (``svgai.exits``): 0 done; 1 a bug (traceback); 2 a user mistake or a missing optional
-install; 3 the SVG is written but misses ``--target-ssim``; 4 the SVG is written but could not be
-measured; 143 stopped by SIGTERM (child processes are killed first).
+Exit statuses (``svgai.exits``): 0 done; 1 an image of a batch failed, or a bug (traceback); 2 a user
+mistake or a missing optional install; 3 the SVG is written but misses ``--target-ssim``; 4 the SVG
+is written but could not be measured; 143 stopped by SIGTERM (child processes are killed first).
 """
 
 from __future__ import annotations

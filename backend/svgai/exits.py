@@ -4,12 +4,14 @@
 status  meaning
 ======  ==================================================================================
 0       done: the SVG is written (and meets ``--target-ssim`` when one was given)
-1       an unexpected error inside svgai (a bug): a traceback is printed
+1       one or more images of a batch failed (the summary counts them); for one image, an
+        unexpected error inside svgai (a bug): a traceback is printed
 2       a user mistake or an unusable input/output (one ``error:`` line on stderr), or a
         command that needs an optional install (the line names the ``pip install``)
 3       the SVG is written but misses the quality target (``target_met: false``)
 4       the SVG is written but could not be measured (``measure_error`` says why)
-143     stopped by SIGTERM; every child process (VTracer's worker, the fork server) is gone
+143     stopped by SIGTERM; every child process (VTracer's workers, pool workers, fork servers)
+        is stopped with it
 ======  ==================================================================================
 """
 
