@@ -74,14 +74,19 @@ class OptimizedLocalQualityPredictor:
 
     @staticmethod
     def _validated_accuracy(predictor: LocalQualityPredictor) -> tuple[float | None, float | None, str | None]:
-        """(Pearson r, mean absolute error, where they come from) of the loaded variant, from its manifest."""
+        """(Pearson r, error, where they come from) of the loaded variant, from its manifest.
+
+        The error is the within-image MAE (``svgai.training.metrics.within_image_mae``): how far the
+        predicted *difference* between two parameter sets of one image is off, which is what the
+        router's choice among one image's candidates depends on (the plain MAE before it was measured).
+        """
         validation = predictor.manifest.get("validation") or {}
         accuracy = (validation.get("accuracy") or {}).get(predictor.variant) or {}
-        pearson, mae = accuracy.get("pearson"), accuracy.get("mae")
+        pearson, mae = accuracy.get("pearson"), accuracy.get("within_image_mae", accuracy.get("mae"))
         if pearson is None:
             return None, None, None
         source = (
-            f"{predictor.model_dir / MANIFEST}: Pearson r (and MAE) of predicted vs real SSIM, variant {predictor.variant}, "
+            f"{predictor.model_dir / MANIFEST}: Pearson r (and within-image MAE) of predicted vs measured quality, variant {predictor.variant}, "
             f"{validation.get('split')} split ({validation.get('command')})"
         )
         return float(pearson), None if mae is None else float(mae), source
