@@ -106,7 +106,7 @@ def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Con
         "image_id": image.image_id, "source": image.source, "kind": image.kind,
         "router": parts(judged) | {
             "mode": routed.chosen.params["mode"], "svg_bytes_routed": routed.conversion.svg_bytes,
-            "method": routed.chosen.method, "predicted_ssim": routed.chosen.predicted_ssim,
+            "method": routed.chosen.method, "predicted_quality": routed.chosen.predicted_quality,
             "conversions": len(routed.conversions), "ms": router_ms, "choose_ms": routed.choice.choose_ms,
             "convert_ms": routed.convert_ms, "fallbacks": [f.reason for f in routed.trail],
         },

@@ -45,7 +45,7 @@ from svgai.params import encode_many, sample
 from svgai_quality.predictor import LocalQualityPredictor
 predictor = LocalQualityPredictor(sys.argv[1])
 prediction = predictor.predict(sys.argv[2], encode_many(sample(1024, method="uniform", seed=7)))
-assert np.all(np.isfinite(prediction.ssim))
+assert np.all(np.isfinite(prediction.quality))
 print(json.dumps({
     "peak_rss_mb": int(re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text())[1]) / 1024,
     "rss_mb": psutil.Process().memory_info().rss / 2**20,
@@ -83,7 +83,7 @@ def runtime_predictions(predictor: LocalQualityPredictor, split: Split) -> tuple
     ssim, log_bytes = [], []
     for i in range(len(split)):
         prediction = predictor.predict(split.pixels[i], split.params[i][split.ok[i]])
-        ssim.append(prediction.ssim)
+        ssim.append(prediction.quality)
         log_bytes.append(np.log(prediction.svg_bytes))
     return np.concatenate(ssim), np.concatenate(log_bytes)
 

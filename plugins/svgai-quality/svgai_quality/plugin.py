@@ -4,8 +4,8 @@ It implements the ``BasePredictor`` hooks of ``svgai.hookspecs`` on top of
 :class:`svgai_quality.predictor.LocalQualityPredictor` (ONNX Runtime, no torch). The model is loaded
 on the first ``get_performance_info`` call — that load is the availability check — and again when
 its ``config.json`` changes. Expected quality is the validated Pearson correlation of predicted with
-real SSIM from the manifest (``svgai model validate``), expected error its mean absolute error there;
-latency is measured on this process's calls.
+measured quality from the manifest (``svgai model validate``), expected error its within-image mean
+absolute error there; latency is measured on this process's calls.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class OptimizedLocalQualityPredictor:
     ) -> Scores:
         with self.stats.timed():
             prediction = self.predictor().predict(image, candidates if encoded is None else encoded)
-            return Scores(ssim=np.asarray(prediction.ssim, dtype=np.float64), svg_bytes=prediction.svg_bytes)
+            return Scores(quality=np.asarray(prediction.quality, dtype=np.float64), svg_bytes=prediction.svg_bytes)
 
 
 predictor = OptimizedLocalQualityPredictor()

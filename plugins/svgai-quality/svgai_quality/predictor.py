@@ -1,4 +1,4 @@
-"""``LocalQualityPredictor``: predicted SSIM and SVG size of a VTracer conversion, on ONNX Runtime.
+"""``LocalQualityPredictor``: predicted quality (docs/quality.md) and SVG size of a VTracer conversion, on ONNX Runtime.
 
 An image is embedded once (encoder graph); each parameter set then costs only the small head graph,
 so thousands of candidates are scored in milliseconds. torch is never imported here.
@@ -36,8 +36,8 @@ from svgai_quality.features import FEATURE_DIM, IMAGE_SIZE, prepare
 class Prediction(NamedTuple):
     """Predictions for a batch of parameter sets on one image."""
 
-    ssim: np.ndarray
-    """``(n,)`` float32 predicted SSIM in [0, 1]."""
+    quality: np.ndarray
+    """``(n,)`` float32 predicted quality (docs/quality.md) in [0, 1]."""
     svg_bytes: np.ndarray
     """``(n,)`` float64 predicted SVG size in bytes."""
 
@@ -151,7 +151,7 @@ def _check_inputs(session: ort.InferenceSession, name: str, expected: dict[str, 
 
 
 class LocalQualityPredictor:
-    """Predict VTracer's SSIM and SVG size for an image and parameter sets, without converting.
+    """Predict the quality and SVG size for an image and parameter sets, without converting.
 
     ``variant`` picks one of the manifest's variants ("distilled", "quantized", "pruned"); by default
     the first available in the manifest's preference order. ``cache_size`` bounds the embedding
@@ -287,8 +287,8 @@ class LocalQualityPredictor:
         return Prediction(np.clip(ssim, 0.0, 1.0), np.exp(log_bytes, dtype=np.float64))
 
     def predict_quality(self, image_path: ImageSource, params: Mapping[str, Any]) -> float:
-        """Predicted SSIM of converting ``image_path`` with ``params`` (one candidate; ``predict`` scores many)."""
-        return float(self.predict(image_path, [params]).ssim[0])
+        """Predicted quality of converting ``image_path`` with ``params`` (one candidate; ``predict`` scores many)."""
+        return float(self.predict(image_path, [params]).quality[0])
 
     def predict_svg_bytes(self, image: ImageSource, params: Mapping[str, Any]) -> float:
         """Predicted size in bytes of the SVG VTracer would write for ``image`` with ``params``."""
