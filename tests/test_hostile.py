@@ -30,14 +30,14 @@ from PIL import Image
 from svgai import plugins as svgai_plugins
 from svgai.cli import cli
 from svgai.errors import InvalidImage, InvalidParams, ModelUnavailable, SvgaiError, VectorizeTimeout
-from svgai.methods.base import METHODS_DIR_ENV
+from svgai.model_folder import METHODS_DIR_ENV, MODEL_DIR_ENV
 from svgai.params import ENCODED_DIM
 from svgai.plugins import load_plugins
 from svgai.quality import convert
 from svgai.router import IntelligentRouter, performance_of
 from svgai.vectorize import vectorize
 from svgai_quality.features import FEATURE_DIM, IMAGE_SIZE
-from svgai_quality.predictor import MODEL_DIR_ENV, LocalQualityPredictor
+from svgai_quality.predictor import LocalQualityPredictor
 
 
 def encoded(image: Image.Image, format: str = "PNG", **options: Any) -> bytes:

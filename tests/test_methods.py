@@ -19,13 +19,14 @@ from svgai.features import FEATURE_NAMES, image_features
 from svgai.hookspecs import Constraints
 from svgai.images import encode_png, load_image
 from svgai.methods import ppo, search
-from svgai.methods.fit import Images, fit_regression, methods
 from svgai.methods.objective import rank, value
 from svgai.methods.regression import Forest
 from svgai.params import ENCODED_DIM, NAMES, decode, defaults, encode, validate
 from svgai.plugins import load_plugins
 from svgai.quality import convert
 from svgai.router import IntelligentRouter, performance_of
+from svgai.training.fit import methods
+from svgai.training.methods import Images, fit_regression
 
 ROOT = Path(__file__).resolve().parents[1]
 

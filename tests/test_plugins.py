@@ -13,7 +13,8 @@ from structlog.testing import capture_logs
 
 from svgai.hookspecs import PERFORMANCE_KEYS
 from svgai.images import load_image
-from svgai.plugins import DEFAULT_PLUGINS, load_plugins, plugins_command
+from svgai.plugin_commands import plugins_command
+from svgai.plugins import DEFAULT_PLUGINS, load_plugins
 from svgai.router import IntelligentRouter, performance_of
 
 BUILT_INS = [m.rpartition(".")[2] for m in DEFAULT_PLUGINS]
@@ -140,3 +141,22 @@ def test_the_quality_plugin_reports_the_validated_model_and_predicts(two_colour_
     assert scores.ssim.shape == scores.svg_bytes.shape == (32,) and np.all(scores.svg_bytes > 0)
     after = performance_of(plugins.manager, "quality")
     assert after["calls"] >= info["calls"] + 2 and after["latency_p50_ms"] is not None
+
+
+def test_search_is_available_only_when_a_quality_predictor_is_registered_and_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from svgai.methods import search
+    from svgai.plugins import new_manager
+
+    alone = new_manager()
+    alone.register(search, name="search")
+    info = performance_of(alone, "search")
+    assert not info["available"] and info["reason"] == "needs a quality predictor and none is registered"
+
+    assert performance_of(load_plugins().manager, "search")["available"]  # the shipped model loads
+    monkeypatch.setenv("SVGAI_MODEL_DIR", str(tmp_path))  # a folder without a model
+    manager = load_plugins().manager
+    assert not performance_of(manager, "quality")["available"]
+    info = performance_of(manager, "search")
+    assert not info["available"] and info["reason"] == "needs a quality predictor and quality did not load"

@@ -106,3 +106,14 @@ def test_original_reference_is_the_vector_drawing_at_scale() -> None:
     assert reference.kind == "original" and reference.scaled.shape == (256, 256, 4)
     quality, parts = reference.measure(vectorize(raster))
     assert quality > 0.9 and parts["edge_fidelity"] > 0.9
+
+
+def test_pixel_mode_is_right_for_pixel_art() -> None:
+    sprite = Path(__file__).parent / "fixtures" / "pixelart_heart.png"
+    reference = Reference.of(sprite)
+    pixels = convert(reference, {"mode": "none"})
+    curves = convert(reference, {"mode": "spline"})
+    # A sprite's staircases are its drawing: pixel mode loses nothing and is the smaller SVG.
+    assert pixels.quality >= curves.quality - 1e-6
+    assert pixels.svg_bytes < curves.svg_bytes
+    assert pixels.measures["edge_fidelity"] > 0.97

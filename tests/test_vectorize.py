@@ -67,7 +67,7 @@ def test_invalid_parameters_are_refused_before_vtracer_runs(
     "trap", [{"color_precision": 0}, {"mode": "spline", "max_iterations": 0}, {"color_precision": -3}]
 )
 def test_a_vtracer_panic_or_overflow_becomes_vectorize_error(two_colour_path: Path, trap: dict[str, Any]) -> None:
-    # The traps of DESIGN.md, fed past validation on purpose: the guard itself must hold.
+    # Values that make VTracer panic or overflow, fed past validation on purpose: the guard itself must hold.
     png = encode_png(load_image(two_colour_path))
     with pytest.raises(VectorizeError, match="VTracer failed"):
         vectorize_module._trace(png, {**defaults(), **trap})  # type: ignore[typeddict-item]

@@ -10,15 +10,13 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import click
 
-from svgai import __version__
+from svgai import __version__, files
 from svgai.errors import SvgaiError
 from svgai.log import configure_logging
 
@@ -27,8 +25,9 @@ LAZY_COMMANDS = {
     "model": "svgai.training.commands:model",
     "bench": "svgai.bench.commands:bench",
     "eval": "svgai.evaluation:eval_group",
-    "plugins": "svgai.plugins:plugins_command",
-    "methods": "svgai.methods.fit:methods",
+    "plugins": "svgai.plugin_commands:plugins_command",
+    "methods": "svgai.training.fit:methods",
+    "quality": "svgai.quality_study:quality_group",
 }
 
 
@@ -81,21 +80,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never a half-written file."""
-    path = path.resolve()
+    """Write ``text`` to ``path`` whole or not at all (``svgai.files``); a failure is a ``click.FileError``."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        files.write_atomically(path, text)
     except OSError as e:
-        raise click.FileError(str(path), hint=f"cannot write in {path.parent} ({e.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException as e:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise click.FileError(str(path), hint=e.strerror) from None
-        raise
+        raise click.FileError(str(path), hint=e.strerror or str(e)) from None
 
 
 @cli.command()
@@ -108,6 +97,8 @@ def write_atomically(path: Path, text: str) -> None:
 @click.option("--ssim-per-kb", type=float, default=None,
               help="Size preference: SSIM each kilobyte over VTracer's defaults must buy (0: size is free).")
 @click.option("--timeout", "timeout_s", type=float, default=None, help="Give up on VTracer after this many seconds.")
+@click.option("--background", default=None, metavar="COLOUR",
+              help="Flatten the image onto this CSS colour first (default: keep its transparency).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def convert(
     image: Path,
@@ -118,6 +109,7 @@ def convert(
     budget_ms: float | None,
     ssim_per_kb: float | None,
     timeout_s: float | None,
+    background: str | None,
     as_json: bool,
 ) -> None:
     """Convert IMAGE to SVG and report the measured quality."""
@@ -132,6 +124,7 @@ def convert(
         budget_ms=budget_ms,
         ssim_per_kb=ssim_per_kb,
         timeout_s=timeout_s,
+        background=background,
     )
     out = output or image.with_suffix(".svg")
     write_atomically(out, result["svg"])
@@ -141,9 +134,10 @@ def convert(
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
+    alpha = ", transparency kept" if report["input_has_alpha"] and background is None else ""
     click.echo(
-        f"{out}: SSIM {report['ssim']:.4f}, {report['svg_bytes']:,} bytes, "
-        f"{report['path_count']} paths, {report['total_ms']:.0f} ms (method: {report['method']})"
+        f"{out}: quality {report['quality']:.4f} (SSIM at 1x {report['ssim']:.4f}), {report['svg_bytes']:,} bytes, "
+        f"{report['path_count']} paths, {report['total_ms']:.0f} ms (method: {report['method']}{alpha})"
     )
     for failure in report.get("fallbacks", []):
         click.echo(f"  fallback: {failure['method']}: {failure['reason']}")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from svgai.errors import InvalidParams
-from svgai.images import load_image
+from svgai.images import flatten, is_opaque, load_rgba, parse_colour
 from svgai.params import parse_assignment, validate
 from svgai.quality import convert
 
@@ -26,12 +26,14 @@ def run_conversion(
     budget_ms: float | None = None,
     ssim_per_kb: float | None = None,
     timeout_s: float | None = None,
+    background: str | None = None,
 ) -> dict[str, Any]:
     """Convert ``image`` and return the SVG with a JSON-ready report of what was done.
 
     Report keys: ``ssim, svg_bytes, path_count, psnr, vectorize_ms, measure_ms, method, fallbacks,
     params`` and, when the router chose, ``predicted_ssim, predicted_bytes, predictor, timings,
-    conversions`` (every real conversion it tried); plus ``svg, input, width, height``.
+    conversions`` (every real conversion it tried); plus ``svg, input, width, height, input_has_alpha``.
+    Transparency is kept unless ``background`` (a CSS colour) asks to flatten the image onto it.
     """
     assignments = dict(parse_assignment(p) for p in params)
     if assignments and method is not None:
@@ -43,10 +45,15 @@ def run_conversion(
     if ssim_per_kb is not None and not 0.0 <= ssim_per_kb < 1.0:
         raise InvalidParams(f"size price {ssim_per_kb!r} SSIM per kB is out of range; accepted: a number in [0, 1)")
     chosen = validate(assignments)
-    rgb = load_image(image)
+    raster = load_rgba(image)
+    has_alpha = not is_opaque(raster)
+    source: Any = str(image)
+    if background is not None:
+        raster = flatten(raster, parse_colour(background))
+        source = raster
     report: dict[str, Any]
     if assignments:
-        result = convert(rgb, chosen, timeout_s=timeout_s)
+        result = convert(raster, chosen, timeout_s=timeout_s)
         report = result.summary() | {"method": "explicit", "fallbacks": []}
     else:
         from svgai.hookspecs import Constraints
@@ -57,8 +64,11 @@ def run_conversion(
             constraints = replace(constraints, budget_ms=budget_ms)
         if ssim_per_kb is not None:
             constraints = replace(constraints, ssim_per_kb=ssim_per_kb)
-        routed = IntelligentRouter().route(str(image), constraints, method=method, timeout_s=timeout_s)
+        routed = IntelligentRouter().route(source, constraints, method=method, timeout_s=timeout_s)
         result = routed.conversion
         report = result.summary() | routed.report()
-    report.update(svg=result.svg, input=str(image), width=int(rgb.shape[1]), height=int(rgb.shape[0]))
+    report.update(
+        svg=result.svg, input=str(image), width=int(raster.shape[1]), height=int(raster.shape[0]),
+        input_has_alpha=has_alpha, background=background,
+    )
     return report

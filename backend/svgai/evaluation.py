@@ -5,8 +5,8 @@ SVG bytes of (a) the router's choice, (b) VTracer's defaults, (c) the best of N 
 (best by the router's own objective, ``svgai.methods.objective``, on measured values), with the time
 each took. ``--split val`` runs it on the validation split, where the router's defaults are tuned.
 
-Targets (issue 5): the router beats the defaults by >= +0.02 mean SSIM at <= 1.2x their mean bytes,
-spending <= 100 ms choosing (the final conversion excluded). Choosing is reported twice: the methods
+The targets are ``svgai.targets.ROUTING`` (docs/targets.md): a mean SSIM gain over the defaults at
+a bounded byte ratio, within a choosing time (the final conversion excluded). Choosing is reported twice: the methods
 and predictor alone (``choose_ms``), and with the quality-feedback conversions before the final one
 (``choose_and_feedback_ms``).
 """
@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from svgai.errors import SvgaiError
+from svgai.files import write_atomically
 from svgai.hookspecs import Constraints
 from svgai.images import load_image
 from svgai.log import get_logger
@@ -33,11 +34,9 @@ from svgai.methods.objective import rank
 from svgai.params import defaults, sample
 from svgai.quality import Conversion, convert
 from svgai.router import DEFAULT_CONSTRAINTS, IntelligentRouter
+from svgai.targets import ROUTING, check
 
 log = get_logger("evaluation")
-TARGET_SSIM_GAIN = 0.02
-TARGET_BYTES_RATIO = 1.2
-TARGET_CHOOSE_MS = 100.0
 
 
 def evaluation_images(dataset: Path, limit: int, split: str = "test") -> list[tuple[str, bytes]]:
@@ -91,12 +90,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
     summary["ssim_gain_vs_defaults"] = summary["router_mean_ssim"] - summary["defaults_mean_ssim"]
     summary["bytes_ratio_vs_defaults"] = summary["router_mean_bytes"] / summary["defaults_mean_bytes"]
-    summary["targets"] = {
-        "ssim_gain >= 0.02": bool(summary["ssim_gain_vs_defaults"] >= TARGET_SSIM_GAIN),
-        "bytes_ratio <= 1.2": bool(summary["bytes_ratio_vs_defaults"] <= TARGET_BYTES_RATIO),
-        "choose_ms_p95 <= 100": bool(summary["router_choose_ms_p95"] <= TARGET_CHOOSE_MS),
-        "choose_and_feedback_ms_p95 <= 100": bool(summary["router_choose_and_feedback_ms_p95"] <= TARGET_CHOOSE_MS),
-    }
+    summary["targets"] = check(ROUTING, summary)
     return summary
 
 
@@ -151,6 +145,6 @@ def routing(dataset: Path, split: str, limit: int, random_count: int, budget_ms:
     report = {"command": "svgai " + " ".join(shlex.quote(a) for a in sys.argv[1:]), "dataset": str(dataset), "split": split,
               "constraints": constraints.__dict__, "summary": summary, "images": rows}
     if out is not None:
-        out.write_text(json.dumps(report, indent=1), encoding="utf-8")
+        write_atomically(out, json.dumps(report, indent=1))
     log.info("routing_evaluated", **{k: v for k, v in summary.items() if k != "targets"})
     click.echo(json.dumps(summary, indent=1))

@@ -45,6 +45,9 @@ class PerformanceInfo(TypedDict):
     ``quality_source``: where ``expected_quality`` comes from (file and the command that wrote it).
     ``latency_p50_ms`` / ``latency_p95_ms``: running percentiles of this process's real calls
     (``None`` before the first call). ``calls`` / ``failures``: counts of those calls.
+    ``needs_predictor``: the method cannot run without a quality predictor (its ``scorer``). It need
+    not look for one: ``svgai.plugins.performance_of`` reports it unavailable unless a predictor is
+    registered and loads.
     """
 
     available: bool
@@ -126,7 +129,7 @@ class BasePredictor:
 
         :param image_path: path of a raster image readable by ``svgai.images.load_image``.
         :param params: a complete, validated VTracer parameter set (``svgai.params.validate``).
-        :return: the predicted SSIM (DESIGN.md's label), a float in [0, 1].
+        :return: the predicted SSIM (the label defined in docs/quality.md), a float in [0, 1].
         """
 
     @hookspec

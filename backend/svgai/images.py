@@ -15,7 +15,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageColor, UnidentifiedImageError
 
 from svgai.errors import InvalidImage
 
@@ -127,10 +127,26 @@ def _opaque(rgb: np.ndarray) -> np.ndarray:
 
 def over_white(rgba: np.ndarray) -> np.ndarray:
     """Composite an ``(H, W, 4)`` uint8 raster over white: ``(H, W, 3)`` uint8."""
+    return flatten(rgba, (255, 255, 255))
+
+
+def flatten(rgba: np.ndarray, background: tuple[int, int, int]) -> np.ndarray:
+    """Composite an ``(H, W, 4)`` uint8 raster over an RGB colour: ``(H, W, 3)`` uint8."""
     rgb = rgba[..., :3].astype(np.float32)
     alpha = rgba[..., 3:4].astype(np.float32) / 255.0
-    out = rgb * alpha + 255.0 * (1.0 - alpha)
+    out = rgb * alpha + np.asarray(background, dtype=np.float32) * (1.0 - alpha)
     return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+
+def parse_colour(text: str) -> tuple[int, int, int]:
+    """A CSS colour (``white``, ``#fff``, ``#1e90ff``, ``rgb(0,0,0)``) as an RGB triple, or ``InvalidImage``."""
+    try:
+        red, green, blue = ImageColor.getrgb(text)[:3]
+    except ValueError:
+        raise InvalidImage(
+            f"unknown colour {text!r}; accepted: a CSS colour name (white), #rgb, #rrggbb or rgb(r, g, b)"
+        ) from None
+    return red, green, blue
 
 
 def _from_array(array: np.ndarray, max_pixels: int) -> np.ndarray:

@@ -12,6 +12,8 @@ with OpenCV's box filter: ~10× faster at 1024², which is what makes labelling 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -36,21 +38,39 @@ def ssim(reference: np.ndarray, candidate: np.ndarray, data_range: float) -> flo
     y = candidate.astype(np.float32)
     if x.ndim == 2:
         x, y = x[..., None], y[..., None]
-    return float(np.mean([_ssim_plane(x[..., c], y[..., c], data_range) for c in range(x.shape[2])]))
+    planes = range(x.shape[2])
+    return float(np.mean([_ssim(_Stats.of(x[..., c]), y[..., c], data_range) for c in planes]))
 
 
-def _ssim_plane(x: np.ndarray, y: np.ndarray, data_range: float) -> float:
-    def mean(z: np.ndarray) -> np.ndarray:
-        return cv2.blur(z, (WINDOW, WINDOW), borderType=cv2.BORDER_REFLECT)
+def _box(z: np.ndarray) -> np.ndarray:
+    return cv2.blur(z, (WINDOW, WINDOW), borderType=cv2.BORDER_REFLECT)
 
-    n = WINDOW * WINDOW
-    cov_norm = n / (n - 1)
-    ux, uy = mean(x), mean(y)
-    vx = cov_norm * (mean(x * x) - ux * ux)
-    vy = cov_norm * (mean(y * y) - uy * uy)
-    vxy = cov_norm * (mean(x * y) - ux * uy)
+
+@dataclass(frozen=True)
+class _Stats:
+    """A plane with its local means and variances: the reference's half of SSIM, computed once."""
+
+    plane: np.ndarray
+    mean: np.ndarray
+    variance: np.ndarray
+
+    @classmethod
+    def of(cls, plane: np.ndarray) -> _Stats:
+        mean = _box(plane)
+        return cls(plane, mean, _COV_NORM * (_box(plane * plane) - mean * mean))
+
+
+_COV_NORM = WINDOW * WINDOW / (WINDOW * WINDOW - 1)
+
+
+def _ssim(ref: _Stats, y: np.ndarray, data_range: float) -> float:
+    if min(y.shape) < WINDOW:
+        return float(np.mean(np.isclose(ref.plane, y)))
+    uy = _box(y)
+    vy = _COV_NORM * (_box(y * y) - uy * uy)
+    vxy = _COV_NORM * (_box(ref.plane * y) - ref.mean * uy)
     c1, c2 = (_K1 * data_range) ** 2, (_K2 * data_range) ** 2
-    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
+    s = ((2 * ref.mean * uy + c1) * (2 * vxy + c2)) / ((ref.mean**2 + uy * uy + c1) * (ref.variance + vy + c2))
     pad = (WINDOW - 1) // 2
     return float(s[pad:-pad, pad:-pad].astype(np.float64).mean())
 
@@ -63,14 +83,7 @@ def composites(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return over_black + (1.0 - alpha), over_black
 
 
-def alpha_ssim(reference: np.ndarray, candidate: np.ndarray) -> float:
-    """SSIM of the luminance composited over white and over black, averaged (alpha-aware)."""
-    ref_white, ref_black = composites(reference)
-    cand_white, cand_black = composites(candidate)
-    return 0.5 * (ssim(ref_white, cand_white, 1.0) + ssim(ref_black, cand_black, 1.0))
-
-
-def _gradients(plane: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+def gradients(plane: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     if sigma > 0:
         plane = cv2.GaussianBlur(plane, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     gx = cv2.Sobel(plane, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE) / 8.0
@@ -78,29 +91,63 @@ def _gradients(plane: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]
     return gx, gy
 
 
-def edge_fidelity(reference: np.ndarray, candidate: np.ndarray, scale: float) -> float:
-    """How well the candidate's edges follow the reference's direction, in [0, 1].
+@dataclass(frozen=True)
+class _Edges:
+    """Where a reference plane has edges, its gradient there and the weights."""
 
-    On every pixel where the reference has an edge (gradient magnitude ≥ ``EDGE_FLOOR`` after a
-    Gaussian of σ = ``EDGE_SIGMA_PER_SCALE`` × scale), the agreement is the squared cosine of the
-    angle between the two gradients (0 where the candidate has no gradient or an opposite one),
-    weighted by the reference's magnitude. A staircase on a slanted or curved edge has gradients at
-    0° and 90° where the reference's run at the edge's angle, so it loses; an axis-aligned edge (pixel
-    art) is reproduced exactly by a staircase, so there it does not. 1.0 when the reference has no
-    edges. Computed on both alpha composites, averaged.
-    """
-    sigma = EDGE_SIGMA_PER_SCALE * scale
-    scores = []
-    for ref_plane, cand_plane in zip(composites(reference), composites(candidate), strict=True):
-        rx, ry = _gradients(ref_plane, sigma)
-        magnitude = np.hypot(rx, ry)
-        edges = magnitude >= EDGE_FLOOR
-        if not edges.any():
-            scores.append(1.0)
-            continue
-        rx, ry, weight = rx[edges], ry[edges], magnitude[edges]
-        cx, cy = (g[edges] for g in _gradients(cand_plane, sigma))
-        dot = rx * cx + ry * cy
-        cosine = np.clip(dot / (weight * np.hypot(cx, cy) + 1e-12), 0.0, 1.0)
-        scores.append(float(np.sum(weight * cosine * cosine) / np.sum(weight)))
-    return float(np.mean(scores))
+    where: np.ndarray
+    gx: np.ndarray
+    gy: np.ndarray
+    weight: np.ndarray
+
+    @classmethod
+    def of(cls, plane: np.ndarray, sigma: float) -> _Edges:
+        gx, gy = gradients(plane, sigma)
+        magnitude = np.hypot(gx, gy)
+        where = magnitude >= EDGE_FLOOR
+        return cls(where, gx[where], gy[where], magnitude[where])
+
+    def agreement(self, plane: np.ndarray, sigma: float) -> float:
+        if not self.where.any():
+            return 1.0
+        cx, cy = (g[self.where] for g in gradients(plane, sigma))
+        cosine = np.clip((self.gx * cx + self.gy * cy) / (self.weight * np.hypot(cx, cy) + 1e-12), 0.0, 1.0)
+        return float(np.sum(self.weight * cosine * cosine) / np.sum(self.weight))
+
+
+class Judge:
+    """A reference prepared once (composites, SSIM statistics, edges) to judge many candidates."""
+
+    def __init__(self, reference: np.ndarray, scale: float) -> None:
+        self.sigma = EDGE_SIGMA_PER_SCALE * scale
+        planes = composites(reference)
+        self._stats = [_Stats.of(p) for p in planes]
+        self._edges = [_Edges.of(p, self.sigma) for p in planes]
+
+    def alpha_ssim(self, candidate: np.ndarray) -> float:
+        """SSIM of the luminance composited over white and over black, averaged (alpha-aware)."""
+        return float(np.mean([_ssim(r, c, 1.0) for r, c in zip(self._stats, composites(candidate), strict=True)]))
+
+    def edge_fidelity(self, candidate: np.ndarray) -> float:
+        """How well the candidate's edges follow the reference's direction, in [0, 1].
+
+        On every pixel where the reference has an edge (gradient magnitude ≥ ``EDGE_FLOOR`` after a
+        Gaussian of σ = ``EDGE_SIGMA_PER_SCALE`` × scale), the agreement is the squared cosine of
+        the angle between the two gradients (0 where the candidate has no gradient or an opposite
+        one), weighted by the reference's magnitude. A staircase on a slanted or curved edge has
+        gradients at 0° and 90° where the reference's run at the edge's angle, so it loses; an
+        axis-aligned edge (pixel art) is reproduced exactly by a staircase, so there it does not.
+        1.0 when the reference has no edges. Computed on both alpha composites, averaged.
+        """
+        planes = composites(candidate)
+        return float(np.mean([e.agreement(p, self.sigma) for e, p in zip(self._edges, planes, strict=True)]))
+
+
+def alpha_ssim(reference: np.ndarray, candidate: np.ndarray) -> float:
+    """``Judge.alpha_ssim`` for a single pair."""
+    return Judge(reference, 1.0).alpha_ssim(candidate)
+
+
+def edge_fidelity(reference: np.ndarray, candidate: np.ndarray, scale: float) -> float:
+    """``Judge.edge_fidelity`` for a single pair."""
+    return Judge(reference, scale).edge_fidelity(candidate)

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-import json
 import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import click
 import numpy as np
 import pluggy
 
@@ -164,8 +162,30 @@ def call_within(fn: Callable[[], Any], timeout_s: float) -> Any:
     return box["value"]
 
 
+def predictor_names(manager: pluggy.PluginManager) -> list[str]:
+    """Names of the plugins that predict quality (batch predictors first)."""
+    return list(dict.fromkeys(implementers(manager, "predict_candidates") + implementers(manager, "predict_quality")))
+
+
 def performance_of(manager: pluggy.PluginManager, name: str) -> PerformanceInfo:
-    """A plugin's performance info, checked; a plugin that fails to report is unavailable."""
+    """A plugin's performance info, checked; a plugin that fails to report is unavailable.
+
+    A method that needs a quality predictor is available only when one is registered and loads (its
+    own performance info says available): a method cannot see the other plugins, so this is checked here.
+    """
+    info = _reported(manager, name)
+    if info["available"] and info["needs_predictor"]:
+        others = [p for p in predictor_names(manager) if p != name]
+        loaded = [p for p in others if _reported(manager, p)["available"]]
+        if not loaded:
+            found = f"{', '.join(others)} did not load" if others else "none is registered"
+            info = info.copy()
+            info["available"], info["reason"] = False, f"needs a quality predictor and {found}"
+    return info
+
+
+def _reported(manager: pluggy.PluginManager, name: str) -> PerformanceInfo:
+    """What the plugin itself reports, checked for shape and finite numbers."""
     try:
         info = call_within(lambda: call_plugin(manager, name, "get_performance_info"), PERFORMANCE_TIMEOUT_S)
         missing = [k for k in PERFORMANCE_KEYS if k not in info] if isinstance(info, Mapping) else list(PERFORMANCE_KEYS)
@@ -189,57 +209,3 @@ def performance_of(manager: pluggy.PluginManager, name: str) -> PerformanceInfo:
 def hooks_of(manager: pluggy.PluginManager, plugin: object) -> list[str]:
     """Names of the hooks ``plugin`` implements."""
     return sorted(caller.name for caller in manager.get_hookcallers(plugin) or [])
-
-
-def describe(plugins: Plugins) -> list[dict[str, Any]]:
-    """One row per plugin: name, source, hooks, live performance info (or the load error)."""
-    rows: list[dict[str, Any]] = []
-    for name, plugin in plugins.manager.list_name_plugin():
-        rows.append(
-            {
-                "name": name,
-                "source": plugins.sources.get(name, "registered in process"),
-                "hooks": hooks_of(plugins.manager, plugin),
-                "performance": performance_of(plugins.manager, name),
-            }
-        )
-    rows += [{"name": b.name, "source": b.source, "hooks": [], "error": b.error} for b in plugins.broken]
-    return rows
-
-
-def _fmt(value: float | None, digits: int) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
-@click.command("plugins")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-@click.option("--probe", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Route this image once first, so that latencies are measured live.")
-def plugins_command(as_json: bool, probe: str | None) -> None:
-    """List the plugins, their hooks and their live performance info."""
-    plugins = get_plugins()
-    if probe:
-        from svgai.router import IntelligentRouter
-
-        for name in IntelligentRouter(plugins.manager).method_names():
-            IntelligentRouter(plugins.manager).choose(probe, method=name)
-    rows = describe(plugins)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return
-    click.echo(f"{'plugin':<16} {'available':<9} {'quality':>7} {'p50 ms':>8} {'p95 ms':>8} {'calls':>5} {'fail':>4}  hooks")
-    for row in rows:
-        if "error" in row:
-            click.echo(f"{row['name']:<16} BROKEN: {row['error']}  ({row['source']})")
-            continue
-        info = row["performance"]
-        click.echo(
-            f"{row['name']:<16} {'yes' if info['available'] else 'no':<9} {_fmt(info['expected_quality'], 4):>7} "
-            f"{_fmt(info['latency_p50_ms'], 2):>8} {_fmt(info['latency_p95_ms'], 2):>8} "
-            f"{info['calls']:>5} {info['failures']:>4}  {', '.join(row['hooks'])}"
-        )
-        if not info["available"]:
-            click.echo(f"{'':<16} unavailable: {info['reason']}")
-        elif info["needs_predictor"]:
-            click.echo(f"{'':<16} needs a quality predictor")
-    click.echo("quality: mean real SSIM of a method's choices, or Pearson r of a predictor, on held-out images")

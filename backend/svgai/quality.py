@@ -107,6 +107,7 @@ class Reference:
     kind: ReferenceKind
     flat: np.ndarray = field(repr=False)
     """The raster over white, for ``ssim_1x``."""
+    judge: measures.Judge = field(repr=False)
 
     @classmethod
     def of(cls, image: ImageSource, original_svg: str | None = None) -> Reference:
@@ -118,7 +119,8 @@ class Reference:
             scaled, kind = render(original_svg, w, h), "original"
         else:
             scaled, kind = proxy(raster, w, h, scale), "proxy"
-        return cls(raster, scaled, scale, kind, over_white(raster))  # type: ignore[arg-type]
+        judge = measures.Judge(scaled, scale)
+        return cls(raster, scaled, scale, kind, over_white(raster), judge)  # type: ignore[arg-type]
 
     @property
     def has_alpha(self) -> bool:
@@ -129,8 +131,8 @@ class Reference:
         """``(quality, parts)`` of ``svg`` against this reference (docs/quality.md)."""
         height, width = self.raster.shape[:2]
         rendered = render(svg, self.scaled.shape[1], self.scaled.shape[0])
-        edge = measures.edge_fidelity(self.scaled, rendered, self.scale)
-        ssim_scaled = measures.alpha_ssim(self.scaled, rendered)
+        edge = self.judge.edge_fidelity(rendered)
+        ssim_scaled = self.judge.alpha_ssim(rendered)
         at_1x = render(svg, width, height) if self.scale != 1.0 else rendered
         ssim_1x = measures.ssim(self.flat, over_white(at_1x), 255.0)
         quality = EDGE_WEIGHT * edge + (1.0 - EDGE_WEIGHT) * ssim_scaled

@@ -33,10 +33,10 @@ from svgai.hookspecs import Constraints, PerformanceInfo, Scores
 from svgai.images import ImageSource, load_image
 from svgai.log import get_logger
 from svgai.methods.objective import rank
-from svgai.methods.scoring import PredictorScorer, build_scorer
 from svgai.params import NAMES, VTracerParams, defaults, validate
 from svgai.plugins import call_plugin, call_within, get_plugins, implementers, performance_of
 from svgai.quality import Conversion, convert
+from svgai.scoring import PredictorScorer, build_scorer
 
 log = get_logger("router")
 LAST_LEVEL = "defaults"
@@ -208,8 +208,7 @@ class IntelligentRouter:
 
         The defaults get a conversion of their own only under a size cap, which needs their measured
         size; otherwise they are converted only when the methods leave a conversion unused (the price on
-        size shifts every candidate's objective alike, so the ranking needs no measured reference, and
-        the defaults were picked for 0 of 228 test images when they had a reserved slot).
+        size shifts every candidate's objective alike, so the ranking needs no measured reference).
         """
         own = [c for c in choice.candidates if c.params != defaults()]
         last = next(c for c in choice.candidates if c.params == defaults()) if len(own) < len(choice.candidates) else None

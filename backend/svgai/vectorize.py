@@ -34,13 +34,30 @@ def vectorize(
     """
     rgba = load_rgba(image)
     checked = validate(params)
-    # VTracer keys out fully transparent pixels; an opaque raster goes as RGB (same trace, less data).
-    data = encode_png(np.ascontiguousarray(rgba[..., :3]) if is_opaque(rgba) else rgba)
+    # An opaque raster goes as RGB (same trace, less data); see ``keyed`` for transparent ones.
+    data = encode_png(np.ascontiguousarray(rgba[..., :3]) if is_opaque(rgba) else keyed(rgba))
     if timeout_s is None:
         return _trace(data, checked)
     if timeout_s <= 0:
         raise ValueError("timeout_s must be positive")
     return _trace_with_time_limit(data, checked, timeout_s)
+
+
+ALPHA_CUTOFF = 128
+"""Pixels at least this opaque are traced as opaque; the rest are keyed out (see ``keyed``)."""
+
+
+def keyed(rgba: np.ndarray) -> np.ndarray:
+    """``rgba`` with every pixel either fully opaque or fully transparent, split at ``ALPHA_CUTOFF``.
+
+    VTracer keys out only fully transparent pixels and traces every other one as opaque, so the
+    faint pixels of an anti-aliased edge (alpha 1–20) became specks and slivers around a
+    transparent logo. Cut at half coverage, the edge lies where the anti-aliasing put it, and the
+    renderer anti-aliases the vector edge again.
+    """
+    out = rgba.copy()
+    out[..., 3] = np.where(rgba[..., 3] >= ALPHA_CUTOFF, 255, 0)
+    return out
 
 
 def _trace(png: bytes, params: VTracerParams) -> str:

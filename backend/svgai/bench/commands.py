@@ -28,7 +28,7 @@ def _use_model_dir(model_dir: Path | None) -> Iterator[None]:
     if model_dir is None:
         yield
         return
-    from svgai_quality.predictor import MODEL_DIR_ENV
+    from svgai.model_folder import MODEL_DIR_ENV
 
     previous = os.environ.get(MODEL_DIR_ENV)
     os.environ[MODEL_DIR_ENV] = str(model_dir)
@@ -42,7 +42,7 @@ def _use_model_dir(model_dir: Path | None) -> Iterator[None]:
 
 
 def _write(out: Path, name: str, result: dict[str, Any], text: str) -> None:
-    from svgai.cli import write_atomically
+    from svgai.files import write_atomically
 
     out.mkdir(parents=True, exist_ok=True)
     write_atomically(out / f"{name}.json", json.dumps(result, indent=2) + "\n")

@@ -71,7 +71,7 @@ def torchscript(model_dir: Path, image: Path, count: int, repeats: int) -> dict[
     for precision, name in manifest.get("torchscript", {}).items():
         verified_bytes(model_dir, name, manifest)
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch.jit is deprecated upstream; the seed's users still load it
+            warnings.simplefilter("ignore")  # torch.jit is deprecated upstream; the shipped TorchScript files are still measured
             model = torch.jit.load(str(model_dir / name)).eval()
         for batch in (1, 64):
             inputs = (

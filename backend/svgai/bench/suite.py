@@ -25,8 +25,9 @@ from svgai.bench.prediction import (
 )
 from svgai.errors import ModelUnavailable
 from svgai.log import get_logger
+from svgai.model_folder import find_model_dir
 from svgai.system import environment
-from svgai_quality.predictor import find_model_dir, read_manifest
+from svgai_quality.predictor import read_manifest
 
 log = get_logger("bench")
 

@@ -4,7 +4,7 @@ Set 0 is VTracer's defaults; sets 1..K-1 are a scrambled Sobol sample over the w
 by the image id and the build's seed — so an image always gets the same sets, whichever executor
 or worker labels it. ``convert_ms`` is VTracer's time; ``measure_ms`` the render + SSIM after it.
 Every set becomes a row, failures included (status ``panic``, ``error`` or
-``timeout``), with the DESIGN.md label measured by ``svgai.quality.convert``.
+``timeout``), with the label (docs/quality.md) measured by ``svgai.quality.convert``.
 """
 
 from __future__ import annotations

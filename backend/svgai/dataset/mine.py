@@ -56,8 +56,8 @@ def favourites(ssim: np.ndarray, svg_bytes: np.ndarray, pool: Sequence[VTracerPa
 def mine(dataset: Path, *, sets: int, workers: int | None, task_timeout_s: float, command: str,
          splits: Sequence[str] = ("train", "val"), limit: int | None = None) -> dict[str, Any]:
     """Mine ``sets`` sets per image of ``splits``; returns (and records in card.json) what was done."""
-    from svgai.methods.scoring import build_scorer
     from svgai.plugins import get_plugins, implementers, performance_of
+    from svgai.scoring import build_scorer
 
     card_path = dataset / store.CARD
     images = store.read_images(dataset)

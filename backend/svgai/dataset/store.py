@@ -14,7 +14,6 @@ whole files; a rerun reads the parts, skips the (image_id, set_index) pairs they
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from collections.abc import Iterable
@@ -26,6 +25,7 @@ import pyarrow.parquet as pq
 
 from svgai.dataset.render import RenderedIcon
 from svgai.errors import SvgaiError
+from svgai.files import write_atomically
 from svgai.params import SPACE, Choice
 
 IMAGES = "images.parquet"
@@ -68,17 +68,15 @@ LABEL_SCHEMA = pa.schema(
 )
 
 
-def _write_atomically(table: pa.Table, path: Path) -> None:
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    pq.write_table(table, temporary)
-    os.replace(temporary, path)
+def _write_table(table: pa.Table, path: Path) -> None:
+    buffer = pa.BufferOutputStream()
+    pq.write_table(table, buffer)
+    write_atomically(path, buffer.getvalue().to_pybytes())
 
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     """Write ``data`` as indented JSON, atomically."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomically(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 def check_settings(out: Path, settings: dict[str, Any]) -> None:
@@ -106,7 +104,7 @@ def write_images(out: Path, images: Iterable[RenderedIcon], render_counts: dict[
             columns[name].append(getattr(image, name))
     schema = IMAGE_SCHEMA.with_metadata({RENDER_COUNTS_KEY: json.dumps(render_counts).encode()})
     table = pa.table(columns, schema=schema)
-    _write_atomically(table, out / IMAGES)
+    _write_table(table, out / IMAGES)
     return table
 
 
@@ -175,6 +173,6 @@ class LabelWriter:
             return
         table = pa.Table.from_pylist(self.buffer, schema=LABEL_SCHEMA)
         name = f"part-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.parquet"
-        _write_atomically(table, self.folder / name)
+        _write_table(table, self.folder / name)
         self.written += len(self.buffer)
         self.buffer = []

@@ -1,14 +1,14 @@
 """What every method plugin shares: running call statistics, its metrics file, its performance info.
 
 A method's expected quality is never a constant in code: ``svgai methods fit`` measures it with real
-conversions on validation images and writes ``models/methods/<name>.json``; this module reads it.
+conversions on validation images and writes ``<name>.json`` in the methods folder
+(``svgai.model_folder.methods_dir``); this module reads it.
 Latency is the running p50/p95 of this process's real calls, kept by :class:`CallStats`.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections import deque
@@ -21,15 +21,9 @@ import numpy as np
 
 from svgai.errors import ModelUnavailable
 from svgai.hookspecs import PerformanceInfo
+from svgai.model_folder import methods_dir
 
-METHODS_DIR_ENV = "SVGAI_METHODS_DIR"
 T = TypeVar("T")
-
-
-def methods_dir() -> Path:
-    """Where method artifacts live: ``$SVGAI_METHODS_DIR`` or the repository's ``models/methods``."""
-    override = os.environ.get(METHODS_DIR_ENV)
-    return Path(override) if override else Path(__file__).resolve().parents[3] / "models" / "methods"
 
 
 class CallStats:

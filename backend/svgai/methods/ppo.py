@@ -1,6 +1,6 @@
 """Method 3, PPO: a policy that adjusts parameters step by step, run as ONNX (no torch at run time).
 
-The environment (shared with training in ``svgai.methods.fit_policy``): the state is the image's
+The environment (shared with training in ``svgai.training.policy``): the state is the image's
 standardized features (``svgai.features``) with the current encoded parameters; an action moves one
 numeric parameter up or down by ``STEP`` of its range or switches one categorical parameter to its
 next choice. Training rewards the change in predicted SSIM with a size penalty (the quality predictor

@@ -25,16 +25,15 @@ from safetensors.torch import load_file
 
 from svgai import __version__
 from svgai.errors import ModelUnavailable
+from svgai.files import write_atomically
 from svgai.log import get_logger
+from svgai.model_folder import MANIFEST, PREFERENCE
 from svgai.params import ENCODED_DIM, ENCODED_FEATURES
 from svgai.training.models import Architecture, QualityModel, example_inputs
 from svgai.training.optimize import prune_l1, quantize_onnx, quantize_torch
 from svgai_quality.features import FEATURE_DIM, FEATURE_NAMES, IMAGE_SIZE
 
 log = get_logger(__name__)
-MANIFEST = "config.json"
-PREFERENCE = ("distilled", "quantized", "pruned")
-"""Which variant a predictor takes first when none is asked for (as in the seed)."""
 
 
 def load_checkpoint(path: Path) -> QualityModel:
@@ -113,7 +112,7 @@ def parity(model: torch.nn.Module, folder: Path, files: dict[str, str], batch: i
 
 
 def export_torchscript(model: torch.nn.Module, path: Path) -> None:
-    """Trace the whole model (pixels, features, params) → (ssim, log bytes) for the seed's TorchScript users."""
+    """Trace the whole model (pixels, features, params) → (ssim, log bytes) for callers that load TorchScript."""
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         torch.jit.save(torch.jit.trace(model, example_inputs(4)), str(path))
@@ -198,4 +197,4 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
     manifest["artifacts"] = {
         f: {"bytes": (folder / f).stat().st_size, "sha256": sha256_of(folder / f)} for f in files
     }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+    write_atomically(folder / MANIFEST, json.dumps(manifest, indent=2) + "\n")

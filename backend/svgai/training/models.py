@@ -52,7 +52,7 @@ class Architecture:
 
 TEACHER = Architecture(width=1.0, embedding=1024, hidden=(512, 256), dropout=0.2)
 STUDENT = Architecture(width=0.5, embedding=256, hidden=(128,), dropout=0.1)
-"""The student is smaller than the seed's →512→128→1 head: →256→128→2."""
+"""The student: half-width encoder, a 256-wide embedding and one hidden layer (→256→128→2)."""
 
 
 class Encoder(nn.Module):

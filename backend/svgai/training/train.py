@@ -26,6 +26,7 @@ import torch
 from safetensors.torch import save_file
 from tqdm import tqdm
 
+from svgai.files import write_atomically
 from svgai.log import get_logger
 from svgai.training.data import Split, load_splits, read_card
 from svgai.training.models import STUDENT, TEACHER, Architecture, QualityModel
@@ -292,7 +293,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     }
     save_checkpoint(teacher, out / "teacher.safetensors", {"best_epoch": teacher_fit.best_epoch})
     save_checkpoint(student, out / "student.safetensors", {"best_epoch": student_fit.best_epoch})
-    (out / "training.json").write_text(json.dumps(summary, indent=2, default=str))
+    write_atomically(out / "training.json", json.dumps(summary, indent=2, default=str))
     log.info(
         "trained",
         out=str(out),

@@ -25,27 +25,17 @@ from tqdm import tqdm
 
 from svgai.images import load_rgba
 from svgai.log import get_logger
+from svgai.model_folder import MANIFEST
 from svgai.params import encode_many, sample
 from svgai.system import environment
+from svgai.targets import PREDICTOR, check
 from svgai.training.data import Split, load_splits, read_card
-from svgai.training.export import MANIFEST, load_checkpoint, write_manifest
+from svgai.training.export import load_checkpoint, write_manifest
 from svgai.training.metrics import accuracy, by_source
 from svgai.training.models import QualityModel
 from svgai_quality.predictor import LocalQualityPredictor
 
 log = get_logger(__name__)
-TARGETS = {
-    "pearson": (">=", 0.95),
-    "mae": ("<=", 0.03),
-    "within_image_spearman": (">=", 0.8),
-    "int8_pearson_loss": ("<=", 0.01),
-    "predict_new_image_p50_ms": ("<=", 8.0),
-    "predict_new_image_p95_ms": ("<=", 15.0),
-    "predict_cached_p50_ms": ("<=", 0.1),
-    "predict_1024_encoded_p50_ms": ("<=", 5.0),
-    "process_peak_rss_mb": ("<=", 150.0),
-    "student_onnx_all_variants_mb": ("<=", 5.0),
-}
 RSS_PROBE = """
 import json, re, sys
 from pathlib import Path
@@ -180,16 +170,6 @@ def process_memory(model_dir: Path, image: Path) -> dict[str, Any]:
     return result
 
 
-def targets(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Each target of the issue with the measured value and whether it is met."""
-    checks = {}
-    for name, (op, bound) in TARGETS.items():
-        value = report["figures"].get(name)
-        met = value is not None and (value >= bound if op == ">=" else value <= bound)
-        checks[name] = {"target": f"{op} {bound}", "measured": value, "met": bool(met)}
-    return checks
-
-
 def validate(
     model_dir: Path,
     dataset: Path,
@@ -252,9 +232,9 @@ def validate(
         "predict_cached_p50_ms": timings[default]["predict_quality_cached_image"]["p50_ms"],
         "predict_1024_encoded_p50_ms": timings[default]["predict_batch1024_encoded"]["p50_ms"],
         "process_peak_rss_mb": memory["peak_rss_mb"],
-        "student_onnx_all_variants_mb": sizes["onnx_variants"] / 1e6,
+        "student_mb": sizes[default] / 1e6,
     }
-    report["targets"] = targets(report)
+    report["targets"] = check(PREDICTOR, report["figures"])
     manifest["validation"] = report
     write_manifest(model_dir, manifest)
     log.info("validated", figures=report["figures"], torch_imported=memory["torch_imported"])

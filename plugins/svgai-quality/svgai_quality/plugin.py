@@ -19,7 +19,8 @@ import numpy as np
 from svgai.errors import ModelUnavailable
 from svgai.hookspecs import PerformanceInfo, Scores, hookimpl
 from svgai.methods.base import CallStats
-from svgai_quality.predictor import MANIFEST, LocalQualityPredictor, find_model_dir
+from svgai.model_folder import MANIFEST, find_model_dir
+from svgai_quality.predictor import LocalQualityPredictor
 
 
 class OptimizedLocalQualityPredictor:

@@ -3,12 +3,8 @@
 An image is embedded once (encoder graph); each parameter set then costs only the small head graph,
 so thousands of candidates are scored in milliseconds. torch is never imported here.
 
-Where the model comes from (first that applies):
-1. the ``model_dir`` argument;
-2. the ``SVGAI_MODEL_DIR`` environment variable;
-3. the repository's ``models/`` folder next to this package (an editable install from a checkout);
-4. ``$XDG_DATA_HOME/svgai/models`` (default ``~/.local/share/svgai/models``) — copy a ``models/``
-   folder there for a non-editable install.
+The model folder is found by ``svgai.model_folder.find_model_dir``: the ``model_dir`` argument,
+``$SVGAI_MODEL_DIR``, the repository's ``models/``, then ``$XDG_DATA_HOME/svgai/models``.
 
 The folder's ``config.json`` (written by ``svgai model export`` / ``validate``) lists each
 artifact's sha256; a file that does not match, is missing, or whose graph does not take the inputs
@@ -31,12 +27,9 @@ import onnxruntime as ort
 
 from svgai.errors import InvalidParams, ModelUnavailable
 from svgai.images import ImageSource, load_rgba
+from svgai.model_folder import MANIFEST, PREFERENCE, find_model_dir
 from svgai.params import ENCODED_DIM, ENCODED_FEATURES, encode_many
 from svgai_quality.features import FEATURE_DIM, IMAGE_SIZE, prepare
-
-MODEL_DIR_ENV = "SVGAI_MODEL_DIR"
-MANIFEST = "config.json"
-DEFAULT_PREFERENCE = ("distilled", "quantized", "pruned")
 
 
 class Prediction(NamedTuple):
@@ -46,34 +39,6 @@ class Prediction(NamedTuple):
     """``(n,)`` float32 predicted SSIM in [0, 1]."""
     svg_bytes: np.ndarray
     """``(n,)`` float64 predicted SVG size in bytes."""
-
-
-def model_dir_candidates() -> list[Path]:
-    """The folders searched for a model when none is given, in order."""
-    found = []
-    if os.environ.get(MODEL_DIR_ENV):
-        found.append(Path(os.environ[MODEL_DIR_ENV]))
-    found.append(Path(__file__).resolve().parents[3] / "models")
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    found.append(data_home / "svgai" / "models")
-    return found
-
-
-def find_model_dir(model_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The folder to load from: ``model_dir``, else the first candidate holding a ``config.json``."""
-    if model_dir is not None:
-        return Path(model_dir)
-    candidates = model_dir_candidates()
-    if os.environ.get(MODEL_DIR_ENV):
-        return candidates[0]
-    for candidate in candidates:
-        if (candidate / MANIFEST).is_file():
-            return candidate
-    raise ModelUnavailable(
-        "no quality model found; looked for config.json in "
-        + ", ".join(str(c) for c in candidates)
-        + f" (set {MODEL_DIR_ENV} or pass model_dir; build one with `svgai model train/export/validate`)"
-    )
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -178,8 +143,8 @@ class LocalQualityPredictor:
             files["encoder"],
             intra_op_threads or 1,
         )
-        # One thread each by default: `svgai bench` measured a new image at 6.8 ms p50 with one thread
-        # and 15.5 ms with two on this 2-core machine (pool hand-offs cost more than a small CNN gains);
+        # One thread each by default: `svgai bench` (its "ONNX Runtime threads" table) measured a new image
+        # faster with one thread than with two on a 2-core machine (pool hand-offs cost more than a small CNN gains);
         # the head is a few small matrix products, where one thread wins even at 1024 rows.
         self._head = _session(
             verified_bytes(self.model_dir, files["head"], self.manifest), files["head"], intra_op_threads or 1
@@ -197,7 +162,7 @@ class LocalQualityPredictor:
         self._lock = threading.Lock()
 
     def _first_available(self) -> str:
-        for name in self.manifest.get("preference", DEFAULT_PREFERENCE):
+        for name in self.manifest.get("preference", PREFERENCE):
             files = self.manifest["variants"].get(name, {})
             if files and all((self.model_dir / f).is_file() for f in files.values()):
                 return str(name)
@@ -282,7 +247,7 @@ class LocalQualityPredictor:
         return Prediction(np.clip(ssim, 0.0, 1.0), np.exp(log_bytes, dtype=np.float64))
 
     def predict_quality(self, image_path: ImageSource, params: Mapping[str, Any]) -> float:
-        """Predicted SSIM of converting ``image_path`` with ``params`` (the seed's interface)."""
+        """Predicted SSIM of converting ``image_path`` with ``params`` (one candidate; ``predict`` scores many)."""
         return float(self.predict(image_path, [params]).ssim[0])
 
     def predict_svg_bytes(self, image: ImageSource, params: Mapping[str, Any]) -> float:

@@ -1,41 +1,35 @@
-"""``svgai methods fit``: fit Methods 1 and 2 (and 3, see ``fit_policy``) and measure every method.
+"""Fitting Methods 1 and 2 and measuring every method (Method 3, PPO, is ``svgai.training.policy``).
 
 Reads a dataset built by ``svgai dataset build`` (``images.parquet`` and its labels). For each
 training image the *best* labelled parameter set is the one the router's default objective
 (``svgai.methods.objective``) ranks first on the measured SSIM and bytes, with VTracer's defaults
 (label set 0) as the size reference. Method 1 fits least-squares formulas from features to those
 parameters; Method 2 fits a random forest. Every method is then validated with real conversions of
-its choice on validation-split images, and ``models/methods/<name>.json`` records the figures and
-this command.
+its choice on validation-split images; ``svgai methods fit`` (``svgai.training.fit``) writes the
+figures to ``<methods folder>/<name>.json``.
 """
 
 from __future__ import annotations
 
 import json
-import shlex
-import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import click
 import numpy as np
 from tqdm import tqdm
 
 from svgai.errors import SvgaiError
 from svgai.features import FEATURE_NAMES, image_features
+from svgai.files import write_atomically
 from svgai.hookspecs import Constraints
 from svgai.images import load_image
-from svgai.log import get_logger
-from svgai.methods.base import methods_dir
 from svgai.methods.objective import rank
+from svgai.model_folder import methods_dir
 from svgai.params import ENCODED_FEATURES, NAMES, encode
 from svgai.quality import convert
 from svgai.router import DEFAULT_CONSTRAINTS, IntelligentRouter
 
-log = get_logger("methods.fit")
 VALIDATION_CONSTRAINTS = Constraints(budget_ms=10_000.0)
 """Validation measures what a method chooses, not whether it fits a tight budget on a busy machine."""
 
@@ -182,74 +176,8 @@ def validate_method(name: str, val: Images) -> dict[str, Any]:
 
 
 def write_metrics(name: str, data: dict[str, Any]) -> Path:
+    """Write method ``name``'s figures where its plugin reads them (``svgai.methods.base.read_metrics``)."""
     path = methods_dir() / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
-    tmp.replace(path)
+    write_atomically(path, json.dumps(data, indent=1))
     return path
-
-
-def dataset_summary(dataset: Path) -> dict[str, Any]:
-    card = dataset / "card.json"
-    return {"path": str(dataset), "card": json.loads(card.read_text()) if card.is_file() else "no card.json: build unfinished"}
-
-
-METHODS = ("defaults", "feature_mapping", "regression", "ppo", "search")
-
-
-@click.group("methods")
-def methods() -> None:
-    """Fit and validate the built-in parameter-choosing methods."""
-
-
-@methods.command("fit")
-@click.option("--dataset", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("data/dataset"),
-              show_default=True, help="A dataset folder from `svgai dataset build`.")
-@click.option("--only", multiple=True, type=click.Choice(METHODS), help="Fit/validate only these (repeatable).")
-@click.option("--train-images", type=int, default=None, help="Use at most this many training images.")
-@click.option("--val-images", type=int, default=60, show_default=True, help="Validation images converted per method.")
-@click.option("--ppo-timesteps", type=int, default=30_000, show_default=True, help="PPO environment steps.")
-def fit_command(dataset: Path, only: tuple[str, ...], train_images: int | None, val_images: int, ppo_timesteps: int) -> None:
-    """Fit Methods 1/2/3 on DATASET and write models/methods/ with measured validation figures."""
-    wanted = only or METHODS
-    command = "svgai " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    started = time.time()
-    train = read_dataset(dataset, "train", train_images)
-    val = read_dataset(dataset, "val", val_images)
-    common = {"command": command, "dataset": dataset_summary(dataset),
-              "objective": {"ssim_per_kb": DEFAULT_CONSTRAINTS.ssim_per_kb,
-                            "max_bytes_ratio": DEFAULT_CONSTRAINTS.max_bytes_ratio}}
-    steps: dict[str, Callable[[], dict[str, Any]]] = {
-        "defaults": lambda: {},
-        "feature_mapping": lambda: fit_feature_mapping(train, val),
-        "regression": lambda: _save_forest(train, val),
-        "ppo": lambda: _fit_policy(train, ppo_timesteps),
-        "search": lambda: {},
-    }
-    for name in wanted:
-        fitted = steps[name]()
-        artifact = {"method": name, **common, **fitted}
-        if fitted:  # the run-time method loads what was fitted before it can be validated
-            write_metrics(name, artifact)
-        artifact["validation"] = validate_method(name, val)
-        path = write_metrics(name, artifact | {"fitted_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
-        log.info("method_fitted", method=name, validation=artifact["validation"])
-        click.echo(f"{name}: mean SSIM {artifact['validation']['mean_ssim']:.4f} "
-                   f"({artifact['validation']['ssim_gain_vs_defaults']:+.4f} vs defaults), bytes x"
-                   f"{artifact['validation']['bytes_ratio_vs_defaults']:.2f} on {len(val.ids)} val images -> {path}")
-    click.echo(f"done in {time.time() - started:.0f} s")
-
-
-def _save_forest(train: Images, val: Images) -> dict[str, Any]:
-    arrays, fit = fit_regression(train, val)
-    path = methods_dir() / "regression.npz"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]
-    return {"fit": fit, "artifact": path.name}
-
-
-def _fit_policy(train: Images, timesteps: int) -> dict[str, Any]:
-    from svgai.methods.fit_policy import train_policy
-
-    return train_policy(train, timesteps)

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from tqdm import tqdm
 
 from svgai.errors import ModelUnavailable
-from svgai.methods.base import methods_dir
 from svgai.methods.objective import value
 from svgai.methods.ppo import ACTIONS, STEP, apply, load_policy, observation
+from svgai.model_folder import methods_dir, portable
 from svgai.params import ENCODED_DIM, defaults, encode
 from svgai.router import DEFAULT_CONSTRAINTS
-
-if TYPE_CHECKING:
-    from svgai.methods.fit import Images
+from svgai.training.methods import Images, standardize, write_metrics
 
 EPISODE_STEPS = 8
 REWARD_SCALE = 100.0
@@ -101,7 +99,6 @@ def train_policy(train: Images, timesteps: int) -> dict[str, Any]:
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
 
-    from svgai.methods.fit import standardize
     from svgai_quality.predictor import LocalQualityPredictor
 
     try:
@@ -134,12 +131,10 @@ def train_policy(train: Images, timesteps: int) -> dict[str, Any]:
     settings = {
         "artifact": path.name, "actions": [list(a) for a in ACTIONS], "step": STEP, "encoded_dim": ENCODED_DIM,
         "feature_mean": mean.tolist(), "feature_scale": scale.tolist(), "steps": EPISODE_STEPS,
-        "simulator": {"model_dir": str(predictor.model_dir), "variant": predictor.variant,
+        "simulator": {"model_dir": portable(predictor.model_dir), "variant": predictor.variant,
                       "validation_figures": (predictor.manifest.get("validation") or {}).get("figures")},
     }
     export_onnx(model, path, env.z.shape[1] + ENCODED_DIM)
-    from svgai.methods.fit import write_metrics
-
     write_metrics("ppo", {"method": "ppo", **settings})  # the run-time loader needs these before measuring
     fit = {"timesteps": timesteps, "train_images": len(train.ids), "seconds": round(seconds, 1),
            "ssim_per_kb": DEFAULT_CONSTRAINTS.ssim_per_kb, "reward_scale": REWARD_SCALE, **predicted_gain(env, path)}

@@ -1,0 +1,180 @@
+"""``svgai quality study``: the measurements that chose the quality measure (docs/quality.md).
+
+For icons whose vector original exists, each is rendered to a 256 px raster and traced three times
+with VTracer's defaults in each curve mode: ``spline`` (curves), ``polygon`` (straight segments) and
+``none`` (pixel staircases). Every candidate term is computed against the ground truth (the original
+rendered at the comparison size) and against the proxy built from the raster alone. Pixel-art icons
+(``pixelarticons``: a 24 px grid upscaled by nearest neighbour) are the counter-case, where a
+staircase is exactly right. The report says, per term, how often curves beat staircases on ordinary
+icons, how closely proxy scores track ground-truth scores, what each term costs at 1024², and sweeps
+the share of the edge term in the score.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+import cv2
+import numpy as np
+from PIL import Image
+from tqdm import tqdm
+
+from svgai import measures
+from svgai.dataset.sources import DEFAULT_CACHE, read_icons, resolve
+from svgai.log import get_logger
+from svgai.quality import Reference, render
+from svgai.vectorize import vectorize
+
+log = get_logger("quality.study")
+MODES = ("spline", "polygon", "none")
+PIXEL_ART = "pixelarticons"
+RASTER_SIDE = 256
+Term = Callable[[np.ndarray, np.ndarray, float], float]
+
+
+def _gmsd(reference: np.ndarray, candidate: np.ndarray, scale: float) -> float:
+    """1 − gradient magnitude similarity deviation (Xue et al. 2014), on both alpha composites."""
+    scores = []
+    for ref, cand in zip(measures.composites(reference), measures.composites(candidate), strict=True):
+        mr = np.hypot(*measures.gradients(ref, 0.0))
+        mc = np.hypot(*measures.gradients(cand, 0.0))
+        similarity = (2 * mr * mc + 0.0026) / (mr * mr + mc * mc + 0.0026)
+        scores.append(1.0 - float(np.std(similarity)))
+    return float(np.mean(scores))
+
+
+def _edge_at(sigma_per_scale: float) -> Term:
+    def term(reference: np.ndarray, candidate: np.ndarray, scale: float) -> float:
+        saved = measures.EDGE_SIGMA_PER_SCALE
+        measures.EDGE_SIGMA_PER_SCALE = sigma_per_scale
+        try:
+            return measures.edge_fidelity(reference, candidate, scale)
+        finally:
+            measures.EDGE_SIGMA_PER_SCALE = saved
+
+    return term
+
+
+TERMS: dict[str, Term] = {
+    "ssim_scaled": lambda r, c, s: measures.alpha_ssim(r, c),
+    "edge_sigma0": _edge_at(0.0),
+    "edge_sigma0.25": _edge_at(0.25),
+    "edge_sigma0.5": _edge_at(0.5),
+    "gmsd": _gmsd,
+}
+
+
+def _raster(svg: str, pixel_art: bool) -> tuple[np.ndarray, np.ndarray]:
+    """``(raster, ground truth at 4×)``; pixel art is its 24 px grid upscaled by nearest neighbour."""
+    if not pixel_art:
+        raster = render(svg, RASTER_SIDE, RASTER_SIDE)
+        return raster, render(svg, 4 * RASTER_SIDE, 4 * RASTER_SIDE)
+    grid = Image.fromarray(render(svg, 24, 24))
+    raster = np.asarray(grid.resize((96, 96), Image.Resampling.NEAREST))
+    return raster, np.asarray(grid.resize((384, 384), Image.Resampling.NEAREST))
+
+
+def study_icon(svg: str, pixel_art: bool) -> list[dict[str, Any]]:
+    """One row per curve mode: every term against the ground truth and against the proxy."""
+    raster, truth = _raster(svg, pixel_art)
+    proxy = Reference.of(raster)
+    rows = []
+    for mode in MODES:
+        traced = vectorize(raster, {"mode": mode})
+        candidate = render(traced, truth.shape[1], truth.shape[0])
+        row: dict[str, Any] = {"mode": mode, "pixel_art": pixel_art, "svg_bytes": len(traced)}
+        for name, term in TERMS.items():
+            row[f"{name}/truth"] = term(truth, candidate, proxy.scale)
+            row[f"{name}/proxy"] = term(proxy.scaled, candidate, proxy.scale)
+        rows.append(row)
+    return rows
+
+
+def term_costs(repeats: int = 5) -> dict[str, float]:
+    """Median milliseconds of each term (and of one 1024² render) on a 1024² pair."""
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4" fill="#358"/></svg>'
+    reference = render(svg, 1024, 1024)
+    candidate = cv2.GaussianBlur(reference, (0, 0), 1.0)
+    costs = {}
+    for name, call in {
+        "render_1024": lambda: render(svg, 1024, 1024),
+        **{name: (lambda t=term: t(reference, candidate, 4.0)) for name, term in TERMS.items()},
+    }.items():
+        times = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1e3)
+        costs[name] = float(np.median(times))
+    return costs
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Curves-vs-staircase wins per term, proxy-vs-truth Pearson per term, and the edge-weight sweep."""
+    by_icon = [rows[i : i + len(MODES)] for i in range(0, len(rows), len(MODES))]
+    ordinary = [icon for icon in by_icon if not icon[0]["pixel_art"]]
+    pixel = [icon for icon in by_icon if icon[0]["pixel_art"]]
+    out: dict[str, Any] = {"icons": len(ordinary), "pixel_art_icons": len(pixel), "terms": {}}
+    for name, ref in itertools.product(TERMS, ("truth", "proxy")):
+        key = f"{name}/{ref}"
+        out["terms"][key] = {
+            "curves_beat_staircase": sum(icon[0][key] > icon[2][key] for icon in ordinary),
+            "staircase_at_least_curves_on_pixel_art": sum(icon[2][key] >= icon[0][key] for icon in pixel),
+        }
+    for name in TERMS:
+        truth = [row[f"{name}/truth"] for row in rows]
+        proxy = [row[f"{name}/proxy"] for row in rows]
+        out["terms"][f"{name}/proxy"]["pearson_with_truth"] = float(np.corrcoef(truth, proxy)[0, 1])
+    sweep = {}
+    for weight in (1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.5):
+        def score(row: dict[str, Any], ref: str, w: float = weight) -> float:
+            return w * row[f"edge_sigma0.5/{ref}"] + (1 - w) * row[f"ssim_scaled/{ref}"]
+
+        best = [max(icon, key=lambda r: score(r, "truth"))["mode"] for icon in ordinary]
+        sweep[str(weight)] = {
+            "curves_beat_staircase": sum(score(i[0], "truth") > score(i[2], "truth") for i in ordinary),
+            "best_mode_is_staircase": best.count("none"),
+            "proxy_pearson_with_truth": float(
+                np.corrcoef([score(r, "truth") for r in rows], [score(r, "proxy") for r in rows])[0, 1]
+            ),
+        }
+    out["edge_weight_sweep"] = sweep
+    return out
+
+
+@click.group("quality")
+def quality_group() -> None:
+    """The quality measure: the study that chose its terms (docs/quality.md)."""
+
+
+@quality_group.command("study")
+@click.option("--sources", multiple=True, default=("logos", "noto", "flat-color-icons"), show_default=True,
+              help="Icon sets with vector originals (repeatable).")
+@click.option("--per-source", default=25, show_default=True, help="Icons taken from each set.")
+@click.option("--pixel-art", default=25, show_default=True, help="Pixel-art icons (pixelarticons).")
+@click.option("--seed", default=0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out/quality/study.json"), show_default=True)
+def study_command(sources: tuple[str, ...], per_source: int, pixel_art: int, seed: int, out: Path) -> None:
+    """Compare candidate quality terms on curves vs staircase traces of the same icons."""
+    chosen = []
+    for token, count in [*((s, per_source) for s in sources), (PIXEL_ART, pixel_art)]:
+        name, path, _ = resolve(token, DEFAULT_CACHE)
+        icons = read_icons(name, path)
+        order = np.random.default_rng(seed).permutation(len(icons))[:count]
+        chosen += [(icons[i], token == PIXEL_ART) for i in order]
+    rows = []
+    for icon, is_pixel_art in tqdm(chosen, desc="study", unit="icon"):
+        for row in study_icon(icon.svg, is_pixel_art):
+            rows.append({"source": icon.source, "name": icon.name, **row})
+    report = {"command": " ".join(["svgai", *sys.argv[1:]]),
+              "summary": summarise(rows), "costs_ms": term_costs(), "rows": rows}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    click.echo(json.dumps({"summary": report["summary"], "costs_ms": report["costs_ms"]}, indent=2))

@@ -1,0 +1,91 @@
+"""The project's measured targets, defined once: ``svgai model validate``, ``svgai bench`` and
+``svgai eval routing`` check their figures against these, and docs/targets.md explains them.
+
+Targets are for benchmark commands on the 2-core development VM, never timed tests: each names the
+figure a command measures (its key in that command's report), the limit, and what it means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target: the figure ``name`` must be at most (or at least) ``limit`` ``unit``."""
+
+    name: str
+    """Key of the measured figure in the report of the command that measures it."""
+    label: str
+    """Short description, as the reports' tables show it."""
+    limit: float
+    unit: str
+    at_most: bool
+    meaning: str
+    """What exactly is measured, and how."""
+
+    @property
+    def bound(self) -> str:
+        """The limit as text, e.g. ``≤ 8 ms`` or ``≥ 1000×``."""
+        unit = self.unit if self.unit in ("", "×") else f" {self.unit}"
+        return f"{'≤' if self.at_most else '≥'} {self.limit:g}{unit}"
+
+    def met(self, value: float | None) -> bool:
+        """Whether a measured ``value`` meets the target (an unmeasured one does not)."""
+        if value is None:
+            return False
+        return value <= self.limit if self.at_most else value >= self.limit
+
+
+PREDICTOR: tuple[Target, ...] = (
+    Target("pearson", "Pearson(predicted, real SSIM), test split", 0.95, "", False,
+           "Pearson correlation of predicted with real SSIM over every label of the test split "
+           "(images never seen in training), for the default variant."),
+    Target("mae", "MAE of predicted SSIM, test split", 0.03, "", True,
+           "Mean absolute error of the predicted SSIM over the same labels."),
+    Target("within_image_spearman", "within-image Spearman, test split", 0.8, "", False,
+           "Mean over test images of the Spearman correlation between predicted and real SSIM of that "
+           "image's parameter sets: does the predictor order one image's candidates right."),
+    Target("int8_pearson_loss", "Pearson lost by int8 quantisation", 0.01, "", True,
+           "Pearson of the fp32 ONNX student minus Pearson of its int8 (QInt8) variant."),
+    Target("predict_new_image_p50_ms", "predict_quality, new image: p50", 8.0, "ms", True,
+           "One `predict_quality` call on a 256×256 PNG file not seen before: decode, features, encoder "
+           "and head."),
+    Target("predict_new_image_p95_ms", "predict_quality, new image: p95", 15.0, "ms", True,
+           "The same call's 95th percentile."),
+    Target("predict_cached_p50_ms", "same image, new params (cached): p50", 0.1, "ms", True,
+           "`predict_quality` on an image whose embedding is cached: only the head runs."),
+    Target("predict_1024_encoded_p50_ms", "1024 candidates for one image: p50", 5.0, "ms", True,
+           "`predict` on one image with 1,024 parameter sets already encoded (the search's batch)."),
+    Target("batched_speed_up", "per candidate vs the real loop, batched", 1000.0, "×", False,
+           "Time per candidate of the real loop (VTracer + resvg + SSIM) divided by the time per "
+           "candidate of the 1,024-set batched prediction (bench only)."),
+    Target("student_mb", "shipped student (encoder + head)", 5.0, "MB", True,
+           "Bytes of the default variant's two ONNX files (encoder + head), the model a user loads; "
+           "other variants are not counted."),
+    Target("process_peak_rss_mb", "peak RSS of a predicting process", 150.0, "MB", True,
+           "Peak resident memory (VmHWM) of a fresh Python process that loads the predictor and scores "
+           "1,024 sets; torch must not be imported."),
+)
+
+ROUTING: tuple[Target, ...] = (
+    Target("ssim_gain_vs_defaults", "mean SSIM gain over VTracer's defaults", 0.02, "", False,
+           "Router's mean real SSIM minus the defaults' on the test split."),
+    Target("bytes_ratio_vs_defaults", "mean SVG bytes vs VTracer's defaults", 1.2, "×", True,
+           "Router's mean SVG size divided by the defaults' on the same images."),
+    Target("router_choose_ms_p95", "choosing: p95", 100.0, "ms", True,
+           "Time the router spends choosing (methods and predictor), final conversion excluded."),
+    Target("router_choose_and_feedback_ms_p95", "choosing with quality feedback: p95", 100.0, "ms", True,
+           "The same plus the quality-feedback conversions before the final one."),
+)
+
+
+def check(targets: Sequence[Target], figures: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each target whose figure is in ``figures``: its bound, the measured value and whether it is met."""
+    return {
+        t.name: {"target": t.bound, "measured": figures[t.name], "met": t.met(figures[t.name])}
+        for t in targets
+        if t.name in figures
+    }

@@ -1,0 +1,71 @@
+"""Transparency through the whole pipeline: a transparent PNG gives an SVG that is transparent there."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageDraw
+
+from svgai.cli import cli
+from svgai.quality import render
+from svgai.vectorize import vectorize
+
+
+@pytest.fixture
+def badge(tmp_path: Path) -> Path:
+    """A red ellipse with anti-aliased edges on a transparent 120×80 canvas."""
+    image = Image.new("RGBA", (480, 320), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((40, 40, 440, 280), fill=(200, 30, 30, 255))
+    path = tmp_path / "badge.png"
+    image.resize((120, 80), Image.Resampling.LANCZOS).save(path)
+    return path
+
+
+def _convert(path: Path, *args: str) -> tuple[dict, np.ndarray]:
+    out = path.with_name(path.stem + "-out.svg")
+    result = CliRunner().invoke(cli, ["convert", str(path), "-o", str(out), "--json", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout), render(out.read_text(), 120, 80)
+
+
+@pytest.mark.parametrize("args", [(), ("--param", "mode=spline")], ids=["routed", "explicit"])
+def test_a_transparent_png_gives_an_svg_transparent_where_the_input_is(badge: Path, args: tuple[str, ...]) -> None:
+    report, rendered = _convert(badge, *args)
+    source = np.asarray(Image.open(badge).convert("RGBA"))
+    assert report["input_has_alpha"] is True
+    clear = source[..., 3] == 0
+    assert np.mean(rendered[..., 3][clear] == 0) > 0.98
+    assert np.mean(rendered[..., 3][source[..., 3] == 255] == 255) > 0.98
+
+
+def test_background_flattens_on_purpose(badge: Path) -> None:
+    report, rendered = _convert(badge, "--background", "#ffeecc", "--param", "mode=spline")
+    assert report["background"] == "#ffeecc" and report["has_alpha"] is False
+    # VTracer keeps color_precision=6 bits per channel: the colour comes back within 4 levels.
+    assert np.abs(rendered[0, 0].astype(int) - [255, 238, 204, 255]).max() <= 4
+
+
+def test_an_unknown_background_colour_is_a_clear_error(badge: Path) -> None:
+    result = CliRunner().invoke(cli, ["convert", str(badge), "--background", "not-a-colour"])
+    assert result.exit_code == 2 and "unknown colour 'not-a-colour'" in result.output
+
+
+def test_faint_edge_pixels_do_not_become_specks(badge: Path) -> None:
+    svg = vectorize(badge, {"mode": "spline"})
+    assert svg.count("<path") == 1, "one ellipse, no slivers from the anti-aliased fringe"
+
+
+def test_an_opaque_png_stays_opaque(badge: Path, tmp_path: Path) -> None:
+    flat = Image.new("RGB", (120, 80), "white")
+    flat.paste(Image.open(badge), mask=Image.open(badge))
+    buffer = io.BytesIO()
+    flat.save(buffer, format="PNG")
+    opaque = tmp_path / "flat.png"
+    opaque.write_bytes(buffer.getvalue())
+    report, rendered = _convert(opaque, "--param", "mode=spline")
+    assert report["input_has_alpha"] is False and rendered[..., 3].min() == 255
