@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psutil
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -375,6 +376,13 @@ MODEL_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "no config.json": (lambda f: (f / "config.json").unlink(), "no model manifest"),
     "config.json is not JSON": (lambda f: (f / "config.json").write_text("{variants:"), "unreadable model manifest"),
     "config.json without variants": (lambda f: (f / "config.json").write_text("{}"), "not a quality-model manifest"),
+    "config.json is a list": (lambda f: (f / "config.json").write_text("[]"), "not a quality-model manifest"),
+    "a variant that is a string": (
+        lambda f: edit_manifest(f, lambda m: m["variants"].update(distilled="encoder.onnx")), "variant 'distilled' is"),
+    "an artifact entry that is a string": (
+        lambda f: edit_manifest(f, lambda m: m["artifacts"].update({"head.onnx": "0" * 64})), "artifact 'head.onnx' is"),
+    "a preference that is a string": (
+        lambda f: edit_manifest(f, lambda m: m.update(preference="distilled")), "'preference' is"),
     "encoder file missing": (lambda f: (f / "encoder.onnx").unlink(), "has its files present"),
     "head is a directory": (lambda f: ((f / "head.onnx").unlink(), (f / "head.onnx").mkdir()), "has its files present"),
     "truncated head": (replace_head(lambda f: (f / "head.onnx").read_bytes()[:100], recorded=False), "does not match"),
@@ -431,6 +439,28 @@ def test_a_missing_model_folder_and_an_unknown_variant_are_refused(tmp_path: Pat
         LocalQualityPredictor(tmp_path / "nowhere")
     with pytest.raises(ModelUnavailable, match="no variant 'fp16'"):
         LocalQualityPredictor(model_folder(tmp_path / "model"), variant="fp16")
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"intra_op_threads": 10_000}, {"intra_op_threads": 0}, {"intra_op_threads": -1}, {"intra_op_threads": 1.5},
+     {"intra_op_threads": True}, {"cache_size": -1}, {"cache_size": "256"}, {"variant": 5}],
+    ids=str,
+)
+def test_hostile_predictor_arguments_are_refused_before_any_thread_starts(
+    tmp_path: Path, arguments: dict[str, Any]
+) -> None:
+    folder = model_folder(tmp_path / "model")
+    threads = psutil.Process().num_threads()  # native threads too: ONNX Runtime's pool is not Python's
+    with pytest.raises(InvalidParams, match=f"{next(iter(arguments))}=.* is invalid; accepted"):
+        LocalQualityPredictor(folder, **arguments)
+    assert psutil.Process().num_threads() == threads
+
+
+def test_a_predictor_with_no_cache_still_predicts(tmp_path: Path, two_colour_path: Path) -> None:
+    predictor = LocalQualityPredictor(model_folder(tmp_path / "model"), cache_size=0, intra_op_threads=1)
+    first, again = (predictor.predict_quality(two_colour_path, {}) for _ in range(2))
+    assert first == again and 0.0 <= first <= 1.0
 
 
 def test_a_method_artifact_holding_a_pickle_is_refused_without_running_it(

@@ -18,7 +18,8 @@ PACKAGES = {"svgai": ROOT / "backend" / "svgai", "svgai_quality": ROOT / "plugin
 TRAINING_ONLY = {"torch", "torchvision", "gymnasium", "sklearn", "stable_baselines3"}
 RUNTIME = (
     "svgai", "svgai.params", "svgai.images", "svgai.vectorize", "svgai.quality", "svgai.router", "svgai.plugins",
-    "svgai.scoring", "svgai.hookspecs", "svgai.features", "svgai.conversion", "svgai.cli",
+    "svgai.scoring", "svgai.hookspecs", "svgai.features", "svgai.conversion", "svgai.cli", "svgai.plugin_commands",
+    "svgai.model_folder", "svgai.files", "svgai.version",
     "svgai.methods.base", "svgai.methods.defaults", "svgai.methods.feature_mapping", "svgai.methods.objective",
     "svgai.methods.ppo", "svgai.methods.regression", "svgai.methods.search",
     "svgai_quality", "svgai_quality.plugin", "svgai_quality.predictor",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -133,10 +134,11 @@ def test_fit_writes_measured_artifacts_that_the_methods_load(
     for name in ("defaults", "feature_mapping", "regression"):
         metrics = json.loads((tmp_path / f"{name}.json").read_text())
         validation = metrics["validation"]
-        assert validation["images"] == 2 and 0.5 < validation["mean_ssim"] <= 1.0
-        assert validation["defaults_mean_ssim"] == pytest.approx(json.loads((tmp_path / "defaults.json").read_text())["validation"]["mean_ssim"])
+        assert validation["images"] == 2 and 0.5 < validation["mean_quality"] <= 1.0
+        defaults_measured = json.loads((tmp_path / "defaults.json").read_text())["validation"]
+        assert validation["defaults_mean_quality"] == pytest.approx(defaults_measured["mean_quality"])
         info = performance_of(manager, name)
-        assert info["available"] and info["expected_quality"] == validation["mean_ssim"]
+        assert info["available"] and info["expected_quality"] == validation["mean_objective"]
         choice = IntelligentRouter(manager).choose(two_colour_path, method=name)
         assert choice.candidates[0].method == name and validate(choice.candidates[0].params) == choice.candidates[0].params
     fitted = json.loads((tmp_path / "feature_mapping.json").read_text())
@@ -167,24 +169,43 @@ def test_a_shipped_method_artifact_records_how_it_was_measured() -> None:
         assert metrics["command"].startswith("svgai methods fit") and "validation" in metrics, path
 
 
-def test_eval_routing_measures_the_router_against_the_defaults_and_random_search(tiny_dataset: Path, tmp_path: Path) -> None:
-    from svgai.evaluation import eval_group
+def test_a_third_party_method_is_measured_like_the_built_ins_and_ranked_by_it(
+    tiny_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_colour_path: Path,
+    install_plugin: Callable[[str, str], None],
+) -> None:
+    from svgai import plugins as svgai_plugins
+    from svgai.cli import cli
 
-    out = tmp_path / "routing.json"
-    args = ["routing", "--dataset", str(tiny_dataset), "--split", "val", "--images", "2", "--random", "4", "--out", str(out)]
-    result = CliRunner().invoke(eval_group, args)
+    install_plugin("svgai_test_mine", """
+        from svgai.hookspecs import hookimpl
+        from svgai.methods.base import CallStats, measured_performance
+        from svgai.params import defaults
+
+        stats = CallStats()
+
+        @hookimpl
+        def get_performance_info():
+            return measured_performance(stats, "svgai_test_mine")
+
+        @hookimpl
+        def propose_params():
+            with stats.timed():
+                return [{**defaults(), "color_precision": 8, "filter_speckle": 2}]
+        """)
+    monkeypatch.setenv("SVGAI_METHODS_DIR", str(tmp_path / "methods"))
+    monkeypatch.setattr(svgai_plugins, "_loaded", None)  # the command loads the plugins afresh, entry points included
+    assert performance_of(load_plugins().manager, "svgai_test_mine")["expected_quality"] is None  # never measured
+
+    runner = CliRunner()
+    unknown = runner.invoke(cli, ["methods", "fit", "--dataset", str(tiny_dataset), "--only", "nobody"])
+    assert unknown.exit_code == 2 and "no method named 'nobody'; registered: defaults" in unknown.output
+    result = runner.invoke(cli, ["methods", "fit", "--dataset", str(tiny_dataset), "--only", "svgai_test_mine"])
     assert result.exit_code == 0, result.output
-    report = json.loads(out.read_text())
-    rows, price = report["images"], report["constraints"]["ssim_per_kb"]
-    assert report["split"] == "val" and [r["image_id"] for r in rows] == [f"{1:064x}", f"{6:064x}"]
+    validation = json.loads((tmp_path / "methods" / "svgai_test_mine.json").read_text())["validation"]
+    assert validation["images"] == 2 and validation["fell_back"] == 0 and 0.5 < validation["mean_quality"] <= 1.0
+    chosen = {"color_precision": 8, "filter_speckle": 2}
     images = {r["image_id"]: r["png"] for r in pq.read_table(tiny_dataset / "images.parquet").to_pylist()}
-    for row in rows:
-        again = convert(load_image(images[row["image_id"]]))
-        assert (row["defaults_ssim"], row["defaults_bytes"]) == (pytest.approx(again.ssim), again.svg_bytes)
-        # the router converts the defaults too, so its choice is never worse by its own objective
-        routed = row["router_ssim"] - price * (row["router_bytes"] - row["defaults_bytes"]) / 1000
-        assert routed >= row["defaults_ssim"] - 1e-12 and row["router_conversions"] >= 1
-        assert row["router_feedback_ms"] >= 0 and row["router_convert_ms"] >= row["router_feedback_ms"]
-        assert 0.0 < row["random_ssim"] <= 1.0 and row["random_ms"] > 0
-    summary = json.loads(result.stdout)
-    assert summary["images"] == 2 and summary["defaults_mean_ssim"] == pytest.approx(np.mean([r["defaults_ssim"] for r in rows]))
+    real = [convert(images[f"{i:064x}"], {**defaults(), **chosen}).quality for i in (1, 6)]
+    assert validation["mean_quality"] == pytest.approx(np.mean(real))  # its own choice, converted for real
+    info = performance_of(load_plugins().manager, "svgai_test_mine")
+    assert info["expected_quality"] == validation["mean_objective"] and "svgai_test_mine.json" in str(info["quality_source"])

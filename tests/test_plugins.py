@@ -11,11 +11,12 @@ import pytest
 from click.testing import CliRunner
 from structlog.testing import capture_logs
 
+import svgai
 from svgai.hookspecs import PERFORMANCE_KEYS
 from svgai.images import load_image
 from svgai.plugin_commands import plugins_command
-from svgai.plugins import DEFAULT_PLUGINS, load_plugins
-from svgai.router import IntelligentRouter, performance_of
+from svgai.plugins import DEFAULT_PLUGINS, load_plugins, performance_of
+from svgai.router import IntelligentRouter
 
 BUILT_INS = [m.rpartition(".")[2] for m in DEFAULT_PLUGINS]
 
@@ -102,9 +103,17 @@ def test_svgai_plugins_lists_plugins_hooks_and_live_performance(two_colour_path:
     assert defaults["hooks"] == ["get_performance_info", "propose_params"] and defaults["source"] == "built-in"
     assert defaults["performance"]["available"] and defaults["performance"]["calls"] >= 1
     assert defaults["performance"]["latency_p95_ms"] >= defaults["performance"]["latency_p50_ms"] > 0
+    assert (defaults["distribution"], defaults["object"]) == ("svgai", "svgai.methods.defaults")
+    assert defaults["version"] == svgai.__version__
+    assert defaults["method_objective"] == defaults["performance"]["expected_quality"] and defaults["predictor_pearson"] is None
+    quality = rows["quality"]
+    assert (quality["distribution"], quality["object"]) == ("svgai-quality", "svgai_quality.plugin:OptimizedLocalQualityPredictor")
+    assert quality["method_objective"] is None and quality["predictor_pearson"] == quality["performance"]["expected_quality"]
     table = runner.invoke(plugins_command, [])
-    assert table.exit_code == 0 and table.output.splitlines()[0].split()[:2] == ["plugin", "available"]
-    assert any(line.startswith("defaults ") for line in table.output.splitlines())
+    lines = table.output.splitlines()
+    assert table.exit_code == 0 and lines[0].split()[:6] == ["plugin", "available", "mean", "SSIM", "Pearson", "r"]
+    assert any(line.startswith("defaults ") and "svgai.methods.defaults" in line for line in lines)
+    assert any(line.startswith("quality ") and "svgai_quality.plugin:OptimizedLocalQualityPredictor" in line for line in lines)
 
 
 def test_tracing_logs_every_hook_call(monkeypatch: pytest.MonkeyPatch, two_colour_path: Path) -> None:

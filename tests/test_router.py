@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from svgai.errors import VectorizeError
+from svgai.errors import InvalidParams, VectorizeError
 from svgai.hookspecs import Constraints, PerformanceInfo, Scores, hookimpl
 from svgai.params import NAMES, defaults, validate
 from svgai.plugins import new_manager
@@ -120,15 +120,18 @@ def test_the_router_always_chooses_valid_params_in_budget_and_falls_back_in_rank
     assert elapsed_ms <= BUDGET_MS + TOLERANCE_MS and choice.choose_ms <= BUDGET_MS + TOLERANCE_MS
     # never calls a method that reported itself unavailable (or could not report)
     assert all(not m.calls for m in methods if m.behaviour in ("unavailable", "bad_info"))
-    # calls follow the ranking, stop at the first success, and every method before it failed
+    # calls follow the ranking without gaps, stop at the first success, and every method before it failed
     called = [m.name for m in methods if m.calls]
     order = expected_order(methods)
     by_name = {m.name: m for m in methods}
     called.sort(key=order.index)
-    # the first success ends the search; a hang uses up the budget, so nothing after it is called
-    stop = next((i for i, n in enumerate(order) if by_name[n].behaviour in ("ok", "hang")), len(order) - 1)
-    assert called == order[: stop + 1]
+    assert called == order[: len(called)]
     assert all(by_name[n].behaviour in FAILURES for n in called[:-1])
+    # a hang costs only its slice of the budget: the methods after it are called, or skipped for lack of time
+    stop = next((i + 1 for i, n in enumerate(order) if by_name[n].behaviour == "ok"), len(order))
+    assert len(called) <= stop
+    reasons = {f.method: f.reason for f in choice.trail}
+    assert all(reasons.get(n) == "not called: no time left in the budget" for n in order[len(called) : stop])
     # every failure and skip is reported by name; the answer comes from the first success or the defaults
     reported = {f.method for f in choice.trail}
     assert all(m.name in reported for m in methods if m.behaviour != "ok" and (m.calls or m.name not in order))
@@ -207,11 +210,16 @@ class InTestPredictor:
                 return Scores(ssim=np.ones(n - 1), svg_bytes=np.ones(n - 1))
             case "not_scores":
                 return [0.9] * n
+            case "too_good":
+                return Scores(ssim=np.full(n, 7.5), svg_bytes=np.full(n, 1000.0))
+            case "negative_bytes":
+                return Scores(ssim=np.full(n, 0.9), svg_bytes=np.full(n, -5.0))
         return Scores(ssim=np.linspace(0.9, 0.5, n), svg_bytes=np.full(n, 1000.0))  # earlier is better
 
 
 @given(
-    behaviours=st.lists(st.sampled_from(["ok", "unavailable", "raise", "nan", "short", "not_scores"]), max_size=4),
+    behaviours=st.lists(st.sampled_from(["ok", "unavailable", "raise", "nan", "short", "not_scores", "too_good",
+                                         "negative_bytes"]), max_size=4),
     qualities=st.lists(st.none() | st.floats(0.0, 1.0), min_size=4, max_size=4),
 )
 def test_predictors_fall_back_one_by_one_and_search_still_answers(
@@ -238,6 +246,21 @@ def test_predictors_fall_back_one_by_one_and_search_still_answers(
     assert all(f"p{i}_{p.behaviour}" in reported for i, p in enumerate(predictors) if p.behaviour == "unavailable")
 
 
+@pytest.mark.parametrize(("behaviour", "says"), [
+    ("too_good", "predicted quality 7.5; accepted: a finite number in [0, 1]"),
+    ("negative_bytes", "predicted -5.0 SVG bytes; accepted: a finite number > 0"),
+])
+def test_an_out_of_range_prediction_is_dropped_with_a_trail_entry(behaviour: str, says: str, small_logo: np.ndarray) -> None:
+    from svgai.methods import defaults as defaults_method
+
+    manager = new_manager()
+    manager.register(defaults_method, name="defaults")
+    manager.register(InTestPredictor(behaviour, 0.9), name="liar")
+    choice = IntelligentRouter(manager).choose(small_logo)
+    assert [f.reason for f in choice.trail if f.method == "liar"] == [f"prediction failed: PluginError: {says}"]
+    assert all(c.predicted_ssim is None and c.predicted_bytes is None for c in choice.candidates)
+
+
 def test_svgai_convert_routes_by_default_and_reports_what_the_router_did(two_colour_path: Path) -> None:
     from svgai.conversion import run_conversion
 
@@ -247,7 +270,7 @@ def test_svgai_convert_routes_by_default_and_reports_what_the_router_did(two_col
     assert {"predicted_ssim", "predicted_bytes", "timings", "fallbacks", "conversions", "vectorize_ms"} <= set(report)
     with pytest.raises(Exception, match="either explicit parameters"):
         run_conversion(two_colour_path, params=["mode=polygon"], method="defaults")
-    with pytest.raises(Exception, match=r"target SSIM 1\.5 is out of range"):
+    with pytest.raises(InvalidParams, match=r"target_ssim=1\.5 is invalid"):
         run_conversion(two_colour_path, target_ssim=1.5)
 
 
@@ -262,7 +285,7 @@ def test_the_routed_svg_is_the_best_measured_one_at_the_callers_price_for_size(e
         return c["ssim"] - ssim_per_kb * c["svg_bytes"] / 1000
 
     assert len(tried) >= 2 and value({"ssim": report["ssim"], "svg_bytes": report["svg_bytes"]}) == max(map(value, tried))
-    with pytest.raises(Exception, match=r"size price -1\.0 SSIM per kB is out of range"):
+    with pytest.raises(InvalidParams, match=r"ssim_per_kb=-1\.0 is invalid"):
         run_conversion(example_logo, ssim_per_kb=-1.0)
 
 

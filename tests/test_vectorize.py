@@ -90,11 +90,6 @@ def test_a_trace_within_its_time_limit_is_the_same_svg(two_colour_path: Path) ->
     assert vectorize(two_colour_path, timeout_s=30.0) == vectorize(two_colour_path)
 
 
-def test_a_non_positive_time_limit_is_a_programming_error(two_colour_path: Path) -> None:
-    with pytest.raises(ValueError, match="positive"):
-        vectorize(two_colour_path, timeout_s=0)
-
-
 @property_settings
 @given(data=st.data())
 def test_any_parameter_set_from_the_space_traces(

@@ -17,7 +17,6 @@ use, so ``import svgai`` (and the CLI's start-up) stays light.
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from svgai.errors import (
@@ -30,17 +29,13 @@ from svgai.errors import (
     VectorizeError,
     VectorizeTimeout,
 )
+from svgai.version import __version__
 
 if TYPE_CHECKING:
     from svgai.hookspecs import Constraints
     from svgai.quality import Conversion, convert
     from svgai.router import IntelligentRouter, Routed
     from svgai_quality.predictor import LocalQualityPredictor
-
-try:
-    __version__ = version("svgai")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+unknown"
 
 _LAZY = {
     "Constraints": "svgai.hookspecs",

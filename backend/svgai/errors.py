@@ -45,3 +45,7 @@ class PluginError(SvgaiError):
 
 class SourceUnavailable(SvgaiError):
     """An icon set for the dataset cannot be fetched or read (npm missing, package not found, ...)."""
+
+
+class InvalidOutput(SvgaiError):
+    """An output path cannot be written (a folder, a missing folder, the input itself, unwritable, ...)."""

@@ -13,27 +13,51 @@ naming an argument the spec does not have is an error reported when the plugin i
 built-in methods (``svgai.methods.*``) are plugins of exactly this kind; ``plugins/svgai-example`` is
 a complete, minimal third-party plugin to copy.
 
-The router calls every hook of one plugin at a time (never all plugins at once), in a worker thread
-with the time left in its budget, and checks what comes back: a plugin that raises, hangs, or
-returns NaN, out-of-range, wrongly typed or incomplete parameters is skipped for that image and the
-failure is listed in the result's fallback trail.
+A method is ranked by its measured quality, never by a claim. To be measured like the built-ins,
+run ``svgai methods fit --dataset DATASET --only NAME`` (``NAME``: the plugin's entry-point name): it
+converts the method's first choice for real on the dataset's validation images and writes the
+figures to ``NAME.json`` in the methods folder (``svgai.model_folder.methods_dir``); the plugin's
+``get_performance_info`` returns ``svgai.methods.base.measured_performance(stats, NAME)``, which reads
+them (``expected_quality`` is ``None`` until then, and the router ranks measured methods first).
+
+The router calls each plugin in a worker thread of that plugin's own bounded lane, with a fair slice
+of the time left in its budget, and checks what comes back inside that time: a plugin that raises,
+hangs, writes into the (read-only) image, or returns NaN, out-of-range, wrongly typed or incomplete
+parameters or predictions is skipped for that image and the failure is listed in the result's
+fallback trail; a plugin that keeps failing is skipped for a while (``svgai.supervision``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
 import numpy as np
 import pluggy
 
+from svgai.errors import InvalidParams
+
 PROJECT = "svgai"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
-class PerformanceInfo(TypedDict):
+class _MeasuredPerformance(TypedDict):
+    available: bool
+    reason: str | None
+    expected_quality: float | None
+    quality_source: str | None
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    calls: int
+    failures: int
+    needs_predictor: bool
+
+
+class PerformanceInfo(_MeasuredPerformance, total=False):
     """What a plugin knows about itself, from measurements only (never constants).
 
     ``available``: really checked — e.g. its model file loaded and answered one call.
@@ -48,17 +72,13 @@ class PerformanceInfo(TypedDict):
     ``needs_predictor``: the method cannot run without a quality predictor (its ``scorer``). It need
     not look for one: ``svgai.plugins.performance_of`` reports it unavailable unless a predictor is
     registered and loads.
+    ``expected_error`` (optional, predictors only): the mean absolute error of its predicted quality
+    on validation images, from the same file as ``expected_quality``. The router converts more than
+    one candidate only when their predicted objective values are closer than this (``None`` or
+    absent: not measured, so every prediction counts as uncertain).
     """
 
-    available: bool
-    reason: str | None
-    expected_quality: float | None
-    quality_source: str | None
-    latency_p50_ms: float | None
-    latency_p95_ms: float | None
-    calls: int
-    failures: int
-    needs_predictor: bool
+    expected_error: float | None
 
 
 PERFORMANCE_KEYS: tuple[str, ...] = tuple(PerformanceInfo.__annotations__)
@@ -78,6 +98,10 @@ class Constraints:
     VTracer's defaults for the image are not chosen (``None``: no cap).
     ``max_conversions``: real conversions the router may run for quality feedback.
     ``feedback_ms``: after this much time converting, the router tries no further candidate.
+
+    Every field is checked when the constraints are made (``InvalidParams`` names the field, the value
+    and what is accepted): NaN, infinities and out-of-range numbers never reach a method. Times are
+    bounded by ``MAX_MS`` (a day).
     """
 
     target_ssim: float | None = None
@@ -86,6 +110,28 @@ class Constraints:
     max_bytes_ratio: float | None = None
     max_conversions: int = 3
     feedback_ms: float = 2000.0
+
+    def __post_init__(self) -> None:
+        _check("target_ssim", self.target_ssim, lambda v: 0.0 < v <= 1.0, "a number in (0, 1] or None", optional=True)
+        _check("budget_ms", self.budget_ms, lambda v: 0.0 < v <= MAX_MS, f"milliseconds in (0, {MAX_MS:,.0f}]")
+        _check("ssim_per_kb", self.ssim_per_kb, lambda v: 0.0 <= v < 1.0, "a number in [0, 1) or None", optional=True)
+        _check("max_bytes_ratio", self.max_bytes_ratio, lambda v: v > 0.0, "a number > 0 or None", optional=True)
+        _check("feedback_ms", self.feedback_ms, lambda v: 0.0 <= v <= MAX_MS, f"milliseconds in [0, {MAX_MS:,.0f}]")
+        if isinstance(self.max_conversions, bool) or not isinstance(self.max_conversions, int) or self.max_conversions < 1:
+            raise InvalidParams(
+                f"max_conversions={self.max_conversions!r} is invalid; accepted: an integer >= 1", key="max_conversions"
+            )
+
+
+MAX_MS = 86_400_000.0
+"""The longest time a constraint may name (one day, in milliseconds)."""
+
+
+def _check(name: str, value: object, in_range: Callable[[float], bool], accepted: str, *, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value) or not in_range(float(value)):
+        raise InvalidParams(f"{name}={value!r} is invalid; accepted: {accepted}", key=name)
 
 
 @dataclass(frozen=True)
@@ -113,14 +159,16 @@ class BasePredictor:
     def get_performance_info(self) -> PerformanceInfo:  # type: ignore[empty-body]
         """Report this plugin's measured availability, expected quality and latency.
 
-        Called by the router before every choice (keep it cheap: cache the availability check)
-        and by ``svgai plugins``. Every figure must be measured: availability by really loading
+        The router caches the answer for ``svgai.plugins.PERFORMANCE_TTL_S`` seconds and then
+        refreshes it in the background; a plugin that has not answered within part of the routing
+        budget is unavailable until it does. ``svgai plugins`` calls it live. Keep it cheap: cache
+        the availability check. Every figure must be measured: availability by really loading
         what the plugin needs, expected quality from a validation file written by a command, and
         latency as running statistics of real calls in this process
         (``svgai.methods.base.CallStats`` keeps them).
 
-        :return: a :class:`PerformanceInfo`. A plugin whose dict lacks a key, or whose call raises,
-            is treated as unavailable.
+        :return: a :class:`PerformanceInfo`. A plugin whose dict lacks a key (``expected_error`` may
+            be left out), or whose call raises, is treated as unavailable.
         """
 
     @hookspec
@@ -141,11 +189,12 @@ class BasePredictor:
         This is what makes search cheap: the image is encoded once, then every candidate costs
         microseconds. The router uses the available predictor with the highest expected quality.
 
-        :param image: the raster, ``(H, W, 3)`` uint8 on white (``svgai.images.load_image``).
+        :param image: the raster, ``(H, W, 3)`` uint8 on white (``svgai.images.load_image``), read-only.
         :param candidates: complete, validated parameter sets.
         :param encoded: the same sets as ``svgai.params.encode_many`` encodes them (the fixed model
             encoding), or ``None``; a predictor that takes that encoding can skip re-encoding.
-        :return: :class:`Scores` with one predicted SSIM and one predicted byte count per candidate.
+        :return: :class:`Scores` with one predicted SSIM (in [0, 1]) and one predicted byte count (a
+            finite number > 0) per candidate; any other answer drops the predictor for this image.
         """
 
 
@@ -158,12 +207,13 @@ class BaseMethod:
     ) -> list[Mapping[str, Any]]:
         """Propose VTracer parameter sets for ``image``, best first.
 
-        Called in a worker thread with the time left in the router's budget; a call that does not
-        return in time is abandoned. Every returned set must name all 11 parameters with valid
+        Called in a worker thread with this method's slice of the router's budget; a call that does
+        not return in time is abandoned (it keeps one of the plugin's few worker threads until it
+        returns). Only the first ``svgai.router.MAX_PROPOSALS`` sets are read. Every returned set must name all 11 parameters with valid
         values (``svgai.params.NAMES``); a set with a missing key, NaN, a wrong type or a value out
         of range makes the router reject the whole answer and fall back to the next method.
 
-        :param image: the raster, ``(H, W, 3)`` uint8 on white.
+        :param image: the raster, ``(H, W, 3)`` uint8 on white, read-only (copy it to change it).
         :param constraints: the caller's :class:`Constraints` (target SSIM, time budget, size).
         :param scorer: predicts SSIM and bytes of candidate sets for this image with the best
             available predictor, or ``None`` when no predictor is available.

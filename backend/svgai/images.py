@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageColor, UnidentifiedImageError
+from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
 from svgai.errors import InvalidImage
 
@@ -52,10 +53,7 @@ def load_rgba(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> np.ndarra
         return _decode(io.BytesIO(bytes(source)), max_pixels, "the image bytes")
     if isinstance(source, str | os.PathLike):
         path = Path(source)
-        if not path.exists():
-            raise InvalidImage(f"{path}: no such file")
-        if path.is_dir():
-            raise InvalidImage(f"{path}: is a directory, not an image file")
+        _check_regular_file(path)
         try:
             data = path.read_bytes()
         except OSError as e:
@@ -69,6 +67,21 @@ def load_rgba(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> np.ndarra
     )
 
 
+def _check_regular_file(path: Path) -> None:
+    """Refuse anything but a regular file before opening it: reading ``/dev/zero`` never ends and
+    opening a FIFO blocks until a writer comes (``stat`` opens neither)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InvalidImage(f"{path}: no such file") from None
+    except OSError as e:
+        raise InvalidImage(f"{path}: cannot be read ({e.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise InvalidImage(f"{path}: is a directory, not an image file")
+    if not stat.S_ISREG(mode):
+        raise InvalidImage(f"{path}: is not a regular file (a device, FIFO or socket); accepted: an image file")
+
+
 def _decode(stream: io.BytesIO, max_pixels: int, what: str) -> np.ndarray:
     try:
         with warnings.catch_warnings():
@@ -77,6 +90,7 @@ def _decode(stream: io.BytesIO, max_pixels: int, what: str) -> np.ndarray:
             _check_size(image.size, max_pixels, what)
             image.seek(0)  # first frame of an animation
             image.load()
+            ImageOps.exif_transpose(image, in_place=True)  # as viewers show it (a phone's orientation tag)
     except InvalidImage:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:

@@ -13,6 +13,7 @@ with OpenCV's box filter: ~10× faster at 1024², which is what makes labelling 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -34,45 +35,37 @@ def ssim(reference: np.ndarray, candidate: np.ndarray, data_range: float) -> flo
     """
     if min(reference.shape[:2]) < WINDOW:
         return float(np.mean(np.isclose(reference, candidate)))
-    x = reference.astype(np.float32)
-    y = candidate.astype(np.float32)
+    x = np.asarray(reference, dtype=np.float32)
+    y = np.asarray(candidate, dtype=np.float32)
     if x.ndim == 2:
         x, y = x[..., None], y[..., None]
-    planes = range(x.shape[2])
-    return float(np.mean([_ssim(_Stats.of(x[..., c]), y[..., c], data_range) for c in planes]))
+    planes = [_ssim_plane(_moments(x[..., c]), y[..., c], data_range) for c in range(x.shape[2])]
+    return float(np.mean(planes))
 
 
-def _box(z: np.ndarray) -> np.ndarray:
+def _window_mean(z: np.ndarray) -> np.ndarray:
     return cv2.blur(z, (WINDOW, WINDOW), borderType=cv2.BORDER_REFLECT)
 
 
-@dataclass(frozen=True)
-class _Stats:
-    """A plane with its local means and variances: the reference's half of SSIM, computed once."""
-
-    plane: np.ndarray
-    mean: np.ndarray
-    variance: np.ndarray
-
-    @classmethod
-    def of(cls, plane: np.ndarray) -> _Stats:
-        mean = _box(plane)
-        return cls(plane, mean, _COV_NORM * (_box(plane * plane) - mean * mean))
+def _moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A reference plane with its windowed mean and mean of squares (reused for every candidate)."""
+    x = np.ascontiguousarray(x)
+    return x, _window_mean(x), _window_mean(x * x)
 
 
-_COV_NORM = WINDOW * WINDOW / (WINDOW * WINDOW - 1)
-
-
-def _ssim(ref: _Stats, y: np.ndarray, data_range: float) -> float:
-    if min(y.shape) < WINDOW:
-        return float(np.mean(np.isclose(ref.plane, y)))
-    uy = _box(y)
-    vy = _COV_NORM * (_box(y * y) - uy * uy)
-    vxy = _COV_NORM * (_box(ref.plane * y) - ref.mean * uy)
+def _ssim_plane(reference: tuple[np.ndarray, np.ndarray, np.ndarray], y: np.ndarray, data_range: float) -> float:
+    x, ux, xx = reference
+    y = np.ascontiguousarray(y)
+    n = WINDOW * WINDOW
+    cov_norm = n / (n - 1)
+    uy = _window_mean(y)
+    vx = cov_norm * (xx - ux * ux)
+    vy = cov_norm * (_window_mean(y * y) - uy * uy)
+    vxy = cov_norm * (_window_mean(x * y) - ux * uy)
     c1, c2 = (_K1 * data_range) ** 2, (_K2 * data_range) ** 2
-    s = ((2 * ref.mean * uy + c1) * (2 * vxy + c2)) / ((ref.mean**2 + uy * uy + c1) * (ref.variance + vy + c2))
+    s = ((2 * ux * uy + c1) * (2 * vxy + c2)) / ((ux * ux + uy * uy + c1) * (vx + vy + c2))
     pad = (WINDOW - 1) // 2
-    return float(s[pad:-pad, pad:-pad].astype(np.float64).mean())
+    return float(s[pad:-pad, pad:-pad].mean(dtype=np.float64))
 
 
 def composites(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +76,7 @@ def composites(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return over_black + (1.0 - alpha), over_black
 
 
-def gradients(plane: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+def _gradients(plane: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     if sigma > 0:
         plane = cv2.GaussianBlur(plane, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     gx = cv2.Sobel(plane, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE) / 8.0
@@ -93,61 +86,77 @@ def gradients(plane: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class _Edges:
-    """Where a reference plane has edges, its gradient there and the weights."""
+    """A reference plane's edge pixels: where they are, their gradients and magnitudes."""
 
-    where: np.ndarray
+    mask: np.ndarray
     gx: np.ndarray
     gy: np.ndarray
-    weight: np.ndarray
-
-    @classmethod
-    def of(cls, plane: np.ndarray, sigma: float) -> _Edges:
-        gx, gy = gradients(plane, sigma)
-        magnitude = np.hypot(gx, gy)
-        where = magnitude >= EDGE_FLOOR
-        return cls(where, gx[where], gy[where], magnitude[where])
-
-    def agreement(self, plane: np.ndarray, sigma: float) -> float:
-        if not self.where.any():
-            return 1.0
-        cx, cy = (g[self.where] for g in gradients(plane, sigma))
-        cosine = np.clip((self.gx * cx + self.gy * cy) / (self.weight * np.hypot(cx, cy) + 1e-12), 0.0, 1.0)
-        return float(np.sum(self.weight * cosine * cosine) / np.sum(self.weight))
+    magnitude: np.ndarray
 
 
-class Judge:
-    """A reference prepared once (composites, SSIM statistics, edges) to judge many candidates."""
+class Prepared:
+    """The reference side of the terms, computed once and reused for every candidate.
+
+    A dataset image or a router's search measures many candidates against one reference; its
+    composites, SSIM window moments and edge gradients do not change between them.
+    """
 
     def __init__(self, reference: np.ndarray, scale: float) -> None:
+        self.shape = reference.shape
         self.sigma = EDGE_SIGMA_PER_SCALE * scale
-        planes = composites(reference)
-        self._stats = [_Stats.of(p) for p in planes]
-        self._edges = [_Edges.of(p, self.sigma) for p in planes]
+        self.planes = composites(reference)
 
-    def alpha_ssim(self, candidate: np.ndarray) -> float:
-        """SSIM of the luminance composited over white and over black, averaged (alpha-aware)."""
-        return float(np.mean([_ssim(r, c, 1.0) for r, c in zip(self._stats, composites(candidate), strict=True)]))
+    @cached_property
+    def _moments(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        return [_moments(plane) for plane in self.planes]
 
-    def edge_fidelity(self, candidate: np.ndarray) -> float:
-        """How well the candidate's edges follow the reference's direction, in [0, 1].
+    @cached_property
+    def _edges(self) -> list[_Edges | None]:
+        found: list[_Edges | None] = []
+        for plane in self.planes:
+            gx, gy = _gradients(plane, self.sigma)
+            magnitude = np.hypot(gx, gy)
+            mask = magnitude >= EDGE_FLOOR
+            found.append(_Edges(mask, gx[mask], gy[mask], magnitude[mask]) if mask.any() else None)
+        return found
 
-        On every pixel where the reference has an edge (gradient magnitude ≥ ``EDGE_FLOOR`` after a
-        Gaussian of σ = ``EDGE_SIGMA_PER_SCALE`` × scale), the agreement is the squared cosine of
-        the angle between the two gradients (0 where the candidate has no gradient or an opposite
-        one), weighted by the reference's magnitude. A staircase on a slanted or curved edge has
-        gradients at 0° and 90° where the reference's run at the edge's angle, so it loses; an
-        axis-aligned edge (pixel art) is reproduced exactly by a staircase, so there it does not.
-        1.0 when the reference has no edges. Computed on both alpha composites, averaged.
-        """
+    def terms(self, candidate: np.ndarray) -> tuple[float, float]:
+        """``(edge_fidelity, alpha_ssim)`` of one candidate, its composites computed once."""
         planes = composites(candidate)
-        return float(np.mean([e.agreement(p, self.sigma) for e, p in zip(self._edges, planes, strict=True)]))
+        return self._edge_fidelity(planes), self._alpha_ssim(planes)
+
+    def _alpha_ssim(self, planes: tuple[np.ndarray, np.ndarray]) -> float:
+        if min(self.shape[:2]) < WINDOW:
+            return 0.5 * sum(ssim(r, c, 1.0) for r, c in zip(self.planes, planes, strict=True))
+        return 0.5 * sum(_ssim_plane(m, c, 1.0) for m, c in zip(self._moments, planes, strict=True))
+
+    def _edge_fidelity(self, planes: tuple[np.ndarray, np.ndarray]) -> float:
+        scores = []
+        for edges, plane in zip(self._edges, planes, strict=True):
+            if edges is None:
+                scores.append(1.0)
+                continue
+            cx, cy = (g[edges.mask] for g in _gradients(plane, self.sigma))
+            dot = edges.gx * cx + edges.gy * cy
+            cosine = np.clip(dot / (edges.magnitude * np.hypot(cx, cy) + 1e-12), 0.0, 1.0)
+            scores.append(float(np.sum(edges.magnitude * cosine * cosine) / np.sum(edges.magnitude)))
+        return float(np.mean(scores))
 
 
 def alpha_ssim(reference: np.ndarray, candidate: np.ndarray) -> float:
-    """``Judge.alpha_ssim`` for a single pair."""
-    return Judge(reference, 1.0).alpha_ssim(candidate)
+    """SSIM of the luminance composited over white and over black, averaged (alpha-aware)."""
+    return Prepared(reference, 1.0)._alpha_ssim(composites(candidate))
 
 
 def edge_fidelity(reference: np.ndarray, candidate: np.ndarray, scale: float) -> float:
-    """``Judge.edge_fidelity`` for a single pair."""
-    return Judge(reference, scale).edge_fidelity(candidate)
+    """How well the candidate's edges follow the reference's direction, in [0, 1].
+
+    On every pixel where the reference has an edge (gradient magnitude ≥ ``EDGE_FLOOR`` after a
+    Gaussian of σ = ``EDGE_SIGMA_PER_SCALE`` × scale), the agreement is the squared cosine of the
+    angle between the two gradients (0 where the candidate has no gradient or an opposite one),
+    weighted by the reference's magnitude. A staircase on a slanted or curved edge has gradients at
+    0° and 90° where the reference's run at the edge's angle, so it loses; an axis-aligned edge (pixel
+    art) is reproduced exactly by a staircase, so there it does not. 1.0 when the reference has no
+    edges. Computed on both alpha composites, averaged.
+    """
+    return Prepared(reference, scale)._edge_fidelity(composites(candidate))

@@ -5,8 +5,10 @@ The model folder is the first that applies of:
 1. the ``model_dir`` argument;
 2. ``$SVGAI_MODEL_DIR`` (taken as given, even before it holds a model);
 3. the repository's ``models/`` (an editable install from a checkout), if it holds ``config.json``;
-4. ``$XDG_DATA_HOME/svgai/models`` (default ``~/.local/share/svgai/models``), if it holds
-   ``config.json`` — copy a ``models/`` folder there for a non-editable install.
+4. the models shipped inside the installed package (``PACKAGED_MODELS``: package data of a wheel,
+   so ``pip install .`` brings them), if it holds ``config.json``;
+5. ``$XDG_DATA_HOME/svgai/models`` (default ``~/.local/share/svgai/models``), if it holds
+   ``config.json`` — a model of your own.
 
 The methods' fitted files and measured figures live in its ``methods/`` subfolder, unless
 ``$SVGAI_METHODS_DIR`` names another folder. See docs/architecture.md.
@@ -27,6 +29,8 @@ MANIFEST = "config.json"
 PREFERENCE = ("distilled", "quantized", "pruned")
 """Which variant a predictor takes first when none is asked for: fp32, then int8, then pruned."""
 REPOSITORY_MODELS = Path(__file__).resolve().parents[2] / "models"
+PACKAGED_MODELS = Path(__file__).resolve().parent / "models"
+"""``svgai/models`` in the package: in a checkout a link to ``models/``, in a wheel its runtime files."""
 
 
 def model_dir_candidates() -> list[Path]:
@@ -35,6 +39,7 @@ def model_dir_candidates() -> list[Path]:
     if os.environ.get(MODEL_DIR_ENV):
         found.append(Path(os.environ[MODEL_DIR_ENV]))
     found.append(REPOSITORY_MODELS)
+    found.append(PACKAGED_MODELS)
     # without $HOME and a password entry there is no user data folder to look in
     with contextlib.suppress(RuntimeError):
         data_home = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"

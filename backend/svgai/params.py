@@ -52,9 +52,12 @@ class Choice:
     name: str
     choices: tuple[str, ...]
     default: str
+    aliases: tuple[tuple[str, str], ...] = ()
+    """Other names accepted for a choice, ``(alias, choice)`` pairs: VTracer's CLI spells some differently."""
 
     def describe(self) -> str:
-        return "one of " + ", ".join(repr(c) for c in self.choices)
+        named = ", ".join(repr(c) for c in self.choices)
+        return "one of " + named + "".join(f" ({alias!r} = {choice!r})" for alias, choice in self.aliases)
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ Spec = Choice | Number
 SPACE: tuple[Spec, ...] = (
     Choice("colormode", ("color", "binary"), "color"),
     Choice("hierarchical", ("stacked", "cutout"), "stacked"),
-    Choice("mode", ("spline", "polygon", "none"), "spline"),
+    Choice("mode", ("spline", "polygon", "none"), "spline", aliases=(("pixel", "none"),)),
     Number("filter_speckle", int, 0, 16, 4, off=0),
     Number("color_precision", int, 1, 8, 6),
     Number("layer_difference", int, 1, 64, 16),
@@ -155,6 +158,7 @@ def _check_value(spec: Spec, value: Any) -> str | int | float:
     if isinstance(spec, Choice):
         if not isinstance(value, str):
             raise refuse(f"of type {type(value).__name__}")
+        value = dict(spec.aliases).get(value, value)
         if value not in spec.choices:
             raise refuse("not a known choice")
         return value

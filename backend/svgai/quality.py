@@ -17,6 +17,7 @@ raster's own size, the round-1 label, reported) and ``scale``.
 from __future__ import annotations
 
 import io
+import math
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -28,10 +29,10 @@ import resvg_py
 from PIL import Image
 
 from svgai import measures
-from svgai.errors import RenderError
+from svgai.errors import InvalidImage, RenderError
 from svgai.images import ImageSource, is_opaque, load_rgba, over_white
 from svgai.params import VTracerParams, validate
-from svgai.vectorize import vectorize
+from svgai.vectorize import fit_for_tracing, vectorize
 
 SCALE = 4.0
 """Vectorizing is for scaling: conversions are judged at 4× the raster's size ..."""
@@ -96,6 +97,14 @@ def _unpremultiply(premultiplied: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Rendering:
+    """An SVG rendered with its transparency at a reference's comparison size and at the raster's own."""
+
+    scaled: np.ndarray
+    at_1x: np.ndarray
+
+
+@dataclass(frozen=True)
 class Reference:
     """What conversions of one raster are judged against; build it once, measure many SVGs."""
 
@@ -107,37 +116,56 @@ class Reference:
     kind: ReferenceKind
     flat: np.ndarray = field(repr=False)
     """The raster over white, for ``ssim_1x``."""
-    judge: measures.Judge = field(repr=False)
+    prepared: measures.Prepared = field(repr=False)
+    """The reference side of the terms, computed once for every SVG measured against it."""
+    size: tuple[int, int] | None = None
+    """(width, height) the SVG declares when the raster is a downscaled copy (``fit_for_tracing``)."""
 
     @classmethod
-    def of(cls, image: ImageSource, original_svg: str | None = None) -> Reference:
-        """The reference for ``image``: its vector original rendered at scale if given, else the proxy."""
-        raster = load_rgba(image)
+    def of(cls, image: ImageSource, original_svg: str | None = None, *, scaled: np.ndarray | None = None) -> Reference:
+        """The reference for ``image``: its vector original rendered at scale if given, else the proxy.
+
+        ``scaled`` is a ground truth already at ``comparison_size`` (e.g. a dataset's stored reference
+        of a word set with PIL): ``(h, w, 4)`` uint8, used as it is. An image above
+        ``svgai.vectorize.TRACE_MAX_PIXELS`` is traced and judged at a downscaled copy.
+        """
+        loaded = load_rgba(image)
+        raster = fit_for_tracing(loaded)
         height, width = raster.shape[:2]
         w, h, scale = comparison_size(width, height)
-        if original_svg is not None:
-            scaled, kind = render(original_svg, w, h), "original"
+        kind: ReferenceKind = "original"
+        if scaled is not None:
+            if scaled.shape != (h, w, 4):
+                raise InvalidImage(f"the reference is {scaled.shape}; accepted: ({h}, {w}, 4), the comparison size")
+        elif original_svg is not None:
+            scaled = render(original_svg, w, h)
         else:
             scaled, kind = proxy(raster, w, h, scale), "proxy"
-        judge = measures.Judge(scaled, scale)
-        return cls(raster, scaled, scale, kind, over_white(raster), judge)  # type: ignore[arg-type]
+        size = None if raster is loaded else (loaded.shape[1], loaded.shape[0])
+        return cls(raster, scaled, scale, kind, over_white(raster), measures.Prepared(scaled, scale), size)
 
     @property
     def has_alpha(self) -> bool:
         """True when the raster has any pixel that is not fully opaque."""
         return not is_opaque(self.raster)
 
-    def measure(self, svg: str) -> tuple[float, dict[str, float]]:
-        """``(quality, parts)`` of ``svg`` against this reference (docs/quality.md)."""
+    def render(self, svg: str) -> Rendering:
+        """``svg`` rendered at this reference's comparison size and at the raster's size."""
         height, width = self.raster.shape[:2]
-        rendered = render(svg, self.scaled.shape[1], self.scaled.shape[0])
-        edge = self.judge.edge_fidelity(rendered)
-        ssim_scaled = self.judge.alpha_ssim(rendered)
-        at_1x = render(svg, width, height) if self.scale != 1.0 else rendered
-        ssim_1x = measures.ssim(self.flat, over_white(at_1x), 255.0)
+        scaled = render(svg, self.scaled.shape[1], self.scaled.shape[0])
+        return Rendering(scaled, render(svg, width, height) if self.scale != 1.0 else scaled)
+
+    def score(self, rendering: Rendering) -> tuple[float, dict[str, float]]:
+        """``(quality, parts)`` of an SVG already rendered by ``render`` (of this or a same-size reference)."""
+        edge, ssim_scaled = self.prepared.terms(rendering.scaled)
+        ssim_1x = measures.ssim(self.flat, over_white(rendering.at_1x), 255.0)
         quality = EDGE_WEIGHT * edge + (1.0 - EDGE_WEIGHT) * ssim_scaled
         parts = {"edge_fidelity": edge, "ssim_scaled": ssim_scaled, "ssim_1x": ssim_1x, "scale": self.scale}
         return float(quality), parts
+
+    def measure(self, svg: str) -> tuple[float, dict[str, float]]:
+        """``(quality, parts)`` of ``svg`` against this reference (docs/quality.md)."""
+        return self.score(self.render(svg))
 
 
 def path_count(svg: str) -> int:
@@ -161,18 +189,22 @@ class Conversion:
     path_count: int
     vectorize_ms: float
     measure_ms: float
+    measure_error: str | None = None
+    """Why the SVG could not be measured (``quality`` is then NaN, ``measures`` empty); else ``None``."""
 
     @property
     def ssim(self) -> float:
         """SSIM at the raster's own size over white (the round-1 measure, kept as a reported part)."""
-        return self.measures["ssim_1x"]
+        return self.measures.get("ssim_1x", math.nan)
 
     def summary(self) -> dict[str, Any]:
-        """Everything but the SVG text, JSON-ready."""
+        """Everything but the SVG text, JSON-ready (``quality`` and ``ssim`` are ``None`` when unmeasured)."""
         out = asdict(self)
         del out["svg"]
         out["params"] = dict(self.params)
-        out["ssim"] = self.ssim
+        out["ssim"] = None if self.measure_error else self.ssim
+        if self.measure_error:
+            out["quality"] = None
         return out
 
 
@@ -181,18 +213,31 @@ def convert(
     params: Mapping[str, Any] | None = None,
     *,
     timeout_s: float | None = None,
+    proxy: Reference | None = None,
 ) -> Conversion:
     """Vectorize ``image`` with ``params``, render it back and measure it (one real label).
 
     ``image`` may be anything ``load_rgba`` reads (judged against the proxy reference) or a
-    ``Reference`` built once for many conversions (e.g. with the vector original).
+    ``Reference`` built once for many conversions (e.g. with the vector original). ``proxy``, the
+    proxy reference of the same raster, scores the same rendering a second time: its score becomes
+    ``measures["quality_proxy"]`` (the dataset measures how well the proxy tracks the original). When
+    VTracer succeeds but the SVG cannot be rendered, the ``Conversion`` still carries the SVG, with
+    ``measure_error`` saying why.
     """
     reference = image if isinstance(image, Reference) else Reference.of(image)
     checked = validate(params)
     started = time.perf_counter()
-    svg = vectorize(reference.raster, checked, timeout_s=timeout_s)
+    svg = vectorize(reference.raster, checked, timeout_s=timeout_s, size=reference.size)
     traced = time.perf_counter()
-    quality, parts = reference.measure(svg)
+    quality, failure = math.nan, None  # what an SVG that cannot be rendered reports
+    parts: dict[str, float] = {}
+    try:
+        rendering = reference.render(svg)
+        quality, parts = reference.score(rendering)
+        if proxy is not None:
+            parts["quality_proxy"] = proxy.score(rendering)[0]
+    except RenderError as e:
+        failure = str(e)
     return Conversion(
         svg=svg,
         params=checked,
@@ -204,4 +249,5 @@ def convert(
         path_count=path_count(svg),
         vectorize_ms=(traced - started) * 1e3,
         measure_ms=(time.perf_counter() - traced) * 1e3,
+        measure_error=failure,
     )

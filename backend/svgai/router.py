@@ -2,16 +2,38 @@
 
 For one image and its :class:`~svgai.hookspecs.Constraints` the router
 
-1. asks every plugin for ``get_performance_info`` (measured availability, expected quality, latency);
-2. ranks the available methods that fit the time budget by expected quality and calls the best one
-   in a worker thread with the time left; on an exception, a time-out, or an answer with NaN,
-   out-of-range, wrongly typed or missing parameters it falls back to the next, ending at VTracer's
-   defaults, which always yield parameters;
+1. reads every plugin's ``get_performance_info`` (measured availability, expected quality, latency)
+   from a cache (``svgai.plugins.cached_performance``: reused for ``PERFORMANCE_TTL_S``, then refreshed
+   in the background); a plugin never asked before is waited for at most ``PERFORMANCE_SHARE`` of the
+   budget, so a plugin whose report hangs costs one routing that much, not every routing seconds
+   (``warm_up`` waits longer once, for plugins that load a model when first asked);
+2. ranks the available methods that fit the time budget by expected quality and calls them in that
+   order until one answers, each in its plugin's lane of worker threads (``svgai.supervision``) with a
+   fair slice of the time left (``time_slice``): a slow or hung method cannot starve the rest. An
+   exception, a time-out, or an answer with NaN, out-of-range, wrongly typed or missing parameters
+   counts as that method's failure, goes to the trail, and the next method is asked, ending at
+   VTracer's defaults, which always yield parameters. A method whose circuit breaker is open (it
+   failed ``FAILURES_TO_OPEN`` times in a row) is skipped for ``COOL_DOWN_S`` seconds. The answer is
+   checked inside the worker, so a huge or slow answer is bounded by the same slice; only its first
+   ``MAX_PROPOSALS`` parameter sets are read;
 3. scores the proposal with the best available quality predictor and orders it by the objective
    (``svgai.methods.objective``);
-4. (``route``) vectorizes the best candidate and measures the real SSIM; below the target, with
-   conversions and time left, it converts the next candidate and keeps the best measured one.
+4. (``route``) converts the best candidate and measures it (``measured_quality``). How many more
+   candidates it converts depends on how far the predictions can be trusted:
 
+   * confident — every candidate has a prediction from a predictor that reports its measured error
+     (``PerformanceInfo.expected_error``: the mean absolute error of its predicted quality on
+     validation images, e.g. the ``mae`` that ``svgai model validate`` records in ``models/config.json``):
+     only candidates whose predicted objective value is within that error of the best one's are
+     converted too, so usually the choice alone is converted;
+   * uncertain — no predictor, a predictor without a measured error, or a prediction that failed:
+     quality feedback as before — the best candidate of each next-ranked method, VTracer's defaults,
+     then the other candidates, while conversions (``max_conversions``) and time (``feedback_ms``) last.
+
+   Either way it stops as soon as a conversion reaches ``target_ssim``, and keeps the best measured one.
+
+Plugins see the image as a read-only array backed by immutable bytes (``frozen``): a plugin that
+writes into it fails like any other failing plugin, and the router converts the image it loaded.
 Every decision and fallback is a structlog event and an entry of the result's trail.
 """
 
@@ -19,119 +41,53 @@ from __future__ import annotations
 
 import functools
 import os
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pluggy
 
 from svgai.errors import PluginError, RenderError, VectorizeError
-from svgai.hookspecs import Constraints, PerformanceInfo, Scores
+from svgai.hookspecs import Constraints, PerformanceInfo, Scorer, Scores
 from svgai.images import ImageSource, load_image
 from svgai.log import get_logger
 from svgai.methods.objective import rank
 from svgai.params import NAMES, VTracerParams, defaults, validate
-from svgai.plugins import call_plugin, call_within, get_plugins, implementers, performance_of
+from svgai.plugins import (
+    PERFORMANCE_TIMEOUT_S,
+    cached_performance,
+    call_plugin,
+    call_within,
+    get_plugins,
+    implementers,
+    predictor_names,
+)
+from svgai.plugins import performance_of as performance_of  # re-exported: the live figures next to the router
 from svgai.quality import Conversion, convert
+from svgai.routed import Candidate, Choice, Routed, Trail, measured_quality
 from svgai.scoring import PredictorScorer, build_scorer
+from svgai.supervision import supervision_of
 
 log = get_logger("router")
 LAST_LEVEL = "defaults"
 DEFAULT_CONSTRAINTS = Constraints()
-
-
-@dataclass(frozen=True)
-class Fallback:
-    """One step the router did not take as planned: which plugin, and why."""
-
-    method: str
-    reason: str
-
-
-class Trail:
-    """The fallbacks of one routing, appended from worker threads too; each one is logged."""
-
-    def __init__(self) -> None:
-        self.entries: list[Fallback] = []
-        self._lock = threading.Lock()
-
-    def add(self, method: str, reason: str) -> None:
-        log.info("fallback", method=method, reason=reason)
-        with self._lock:
-            self.entries.append(Fallback(method, reason))
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """A parameter set, the method that proposed it and its predicted quality (if a predictor ran)."""
-
-    params: VTracerParams
-    method: str
-    predicted_ssim: float | None = None
-    predicted_bytes: float | None = None
-
-
-@dataclass
-class Choice:
-    """The router's choice before converting: candidates best first, VTracer's defaults always last."""
-
-    candidates: list[Candidate]
-    predictor: str | None
-    reference_bytes: float | None
-    prepare_ms: float
-    choose_ms: float
-    trail: list[Fallback]
-    untried: list[str] = field(default_factory=list)
-    """Ranked methods after the one used, not called: quality feedback may ask them for more candidates."""
-    scorer: PredictorScorer | None = field(default=None, repr=False)
-
-
-@dataclass
-class Routed:
-    """A finished routing: the SVG of the best measured candidate and everything that led to it."""
-
-    choice: Choice
-    chosen: Candidate
-    conversion: Conversion
-    conversions: list[tuple[Candidate, Conversion]]
-    convert_ms: float
-    trail: list[Fallback] = field(default_factory=list)
-
-    def report(self) -> dict[str, Any]:
-        """JSON-ready summary (no SVG text)."""
-        return {
-            "ssim": self.conversion.ssim,
-            "svg_bytes": self.conversion.svg_bytes,
-            "path_count": self.conversion.path_count,
-            "method": self.chosen.method,
-            "params": dict(self.chosen.params),
-            "predicted_ssim": self.chosen.predicted_ssim,
-            "predicted_bytes": self.chosen.predicted_bytes,
-            "predictor": self.choice.predictor,
-            "timings": {
-                "prepare_ms": round(self.choice.prepare_ms, 3),
-                "choose_ms": round(self.choice.choose_ms, 3),
-                "convert_ms": round(self.convert_ms, 3),
-            },
-            "conversions": [
-                {"method": c.method, "ssim": v.ssim, "svg_bytes": v.svg_bytes, "predicted_ssim": c.predicted_ssim,
-                 "predicted_bytes": c.predicted_bytes, "vectorize_ms": round(v.vectorize_ms, 3),
-                 "measure_ms": round(v.measure_ms, 3), "params": dict(c.params)}
-                for c, v in self.conversions
-            ],
-            "fallbacks": [{"method": f.method, "reason": f.reason} for f in self.trail],
-        }
+PERFORMANCE_SHARE = 0.5
+"""At most this share of the budget is spent waiting for plugins that never reported their performance."""
+MIN_SLICE_MS = 10.0
+"""The least time a method is given (unless less is left in the budget)."""
+LATENCY_SLACK = 2.0
+"""A method whose p95 latency is measured gets up to this many times it (within its fair share's cap)."""
+MAX_PROPOSALS = 64
+"""Parameter sets read from one answer; the rest are ignored unchecked (checking 300,000 would take seconds)."""
 
 
 def check_proposal(output: Any) -> list[VTracerParams]:
-    """A method's answer as validated parameter sets; ``PluginError`` says what broke the contract."""
+    """A method's first ``MAX_PROPOSALS`` parameter sets, validated; ``PluginError`` says what broke the contract."""
     if not isinstance(output, list | tuple) or not output:
         raise PluginError(f"proposed {type(output).__name__} instead of a non-empty list of parameter sets")
     checked = []
-    for params in output:
+    for params in output[:MAX_PROPOSALS]:
         if not isinstance(params, Mapping):
             raise PluginError(f"proposed a {type(params).__name__} instead of a parameter mapping")
         missing = [name for name in NAMES if name not in params]
@@ -141,19 +97,58 @@ def check_proposal(output: Any) -> list[VTracerParams]:
     return checked
 
 
+def frozen(rgb: np.ndarray) -> np.ndarray:
+    """A copy of ``rgb`` that nobody can write into, not even by setting ``flags.writeable`` back."""
+    return np.frombuffer(rgb.tobytes(), dtype=rgb.dtype).reshape(rgb.shape)
+
+
+def time_slice(remaining_s: float, methods_left: int, p95_ms: float | None) -> float:
+    """Seconds the next of ``methods_left`` methods may take out of ``remaining_s``.
+
+    The last method gets all that is left. Any other gets its fair share (``remaining / methods_left``),
+    at least ``MIN_SLICE_MS``, more when its measured p95 latency asks for it (``LATENCY_SLACK`` × p95,
+    or as much as allowed when it was never measured) — but never more than half of what is left,
+    so the methods after it always keep the other half.
+    """
+    if methods_left <= 1:
+        return remaining_s
+    wanted = remaining_s if p95_ms is None else LATENCY_SLACK * p95_ms / 1e3
+    return min(max(remaining_s / methods_left, MIN_SLICE_MS / 1e3, wanted), remaining_s / 2)
+
+
+def _propose(manager: pluggy.PluginManager, name: str, image: np.ndarray, constraints: Constraints,
+             scorer: Scorer | None) -> list[VTracerParams]:
+    """Method ``name``'s checked answer; runs in its worker thread, so the check is timed with the call."""
+    return check_proposal(call_plugin(manager, name, "propose_params", image=image, constraints=constraints, scorer=scorer))
+
+
 class IntelligentRouter:
-    """Chooses parameters with the plugins of ``manager`` (default: the process-wide plugins)."""
+    """Chooses parameters with the plugins of ``manager`` (default: the process-wide plugins).
+
+    Routers over the same manager share its plugins' worker lanes, circuit breakers and cached
+    performance info (``svgai.supervision``), so creating a router per image costs nothing.
+    """
 
     def __init__(self, manager: pluggy.PluginManager | None = None) -> None:
         self.manager = manager if manager is not None else get_plugins().manager
+        self.supervision = supervision_of(self.manager)
 
     def method_names(self) -> list[str]:
         """The plugins that propose parameters."""
         return implementers(self.manager, "propose_params")
 
+    def warm_up(self, timeout_s: float = PERFORMANCE_TIMEOUT_S) -> None:
+        """Ask every plugin for its performance info now, all at once, and wait up to ``timeout_s`` for the answers.
+
+        A plugin that loads a model when first asked gets the time to do so before the first route
+        (a one-shot command calls this first), and the cache holds what every plugin says now;
+        routing itself waits for at most ``PERFORMANCE_SHARE`` of its budget.
+        """
+        cached_performance(self.manager, self.method_names() + predictor_names(self.manager), timeout_s, fresh=True)
+
     def choose(self, image: ImageSource, constraints: Constraints = DEFAULT_CONSTRAINTS, *, method: str | None = None) -> Choice:
         """Choose parameters for ``image`` without converting it; never raises for a valid image."""
-        return self._choose(load_image(image), _path_of(image), constraints, method)
+        return self._choose(frozen(load_image(image)), _path_of(image), constraints, method)
 
     def route(
         self,
@@ -163,20 +158,21 @@ class IntelligentRouter:
         method: str | None = None,
         timeout_s: float | None = None,
     ) -> Routed:
-        """Choose, convert and measure; with quality feedback over the next candidates."""
-        rgb = load_image(image)
+        """Choose, convert and measure; more conversions only where the predictions are uncertain."""
+        rgb = frozen(load_image(image))
         choice = self._choose(rgb, _path_of(image), constraints, method)
-        trail = Trail()
-        trail.entries = list(choice.trail)
+        trail = Trail(choice.trail)
         started = time.perf_counter()
         tried: list[tuple[Candidate, Conversion]] = []
         failures: dict[str, str] = {}  # method -> its last conversion error
         defaults_failure: str | None = None
-        for candidate in self._feedback_plan(choice, rgb, constraints, trail):
+        unmeasured: tuple[Candidate, Conversion] | None = None
+        for candidate in self._plan(choice, rgb, constraints, trail):
             spent_ms = (time.perf_counter() - started) * 1e3
             if tried and (len(tried) >= constraints.max_conversions or spent_ms >= constraints.feedback_ms):
                 break
-            if tried and constraints.target_ssim is not None and max(c.ssim for _, c in tried) >= constraints.target_ssim:
+            if (tried and constraints.target_ssim is not None
+                    and max(measured_quality(c) for _, c in tried) >= constraints.target_ssim):
                 break
             try:
                 conversion = convert(rgb, candidate.params, timeout_s=timeout_s)
@@ -186,21 +182,35 @@ class IntelligentRouter:
                 if candidate.params == defaults():  # proposed by any method, not only the last level
                     defaults_failure = str(e)
                 continue
-            log.info("converted", method=candidate.method, ssim=conversion.ssim, svg_bytes=conversion.svg_bytes,
-                     predicted_ssim=candidate.predicted_ssim, vectorize_ms=conversion.vectorize_ms)
+            if conversion.measure_error is not None:
+                trail.add(candidate.method, f"measuring failed: {conversion.measure_error}")
+                unmeasured = unmeasured or (candidate, conversion)
+                continue
+            log.info("converted", method=candidate.method, quality=measured_quality(conversion),
+                     svg_bytes=conversion.svg_bytes, predicted_ssim=candidate.predicted_ssim,
+                     vectorize_ms=conversion.vectorize_ms)
             tried.append((candidate, conversion))
+        if not tried and unmeasured is not None:  # an SVG nobody could measure beats none at all
+            return Routed(choice, *unmeasured, [unmeasured], (time.perf_counter() - started) * 1e3, trail.entries)
         if not tried:
             cause = defaults_failure or next(iter(failures.values()), "no candidate was tried")
             raise VectorizeError(f"no candidate could be converted, VTracer's defaults included ({len(failures)} "
                                  f"method(s) failed; the defaults: {cause})")
         # the measured size of the defaults' SVG when it was converted, else its prediction
         reference = next((float(v.svg_bytes) for c, v in tried if c.params == defaults()), choice.reference_bytes)
-        order = rank(np.array([v.ssim for _, v in tried]), np.array([v.svg_bytes for _, v in tried]),
+        order = rank(np.array([measured_quality(v) for _, v in tried]), np.array([v.svg_bytes for _, v in tried]),
                      constraints, reference)
         chosen, conversion = tried[int(order[0])]
-        log.info("routed", method=chosen.method, ssim=conversion.ssim, svg_bytes=conversion.svg_bytes,
+        log.info("routed", method=chosen.method, quality=measured_quality(conversion), svg_bytes=conversion.svg_bytes,
                  conversions=len(tried))
         return Routed(choice, chosen, conversion, tried, (time.perf_counter() - started) * 1e3, trail.entries)
+
+    def _plan(self, choice: Choice, rgb: np.ndarray, constraints: Constraints, trail: Trail) -> Iterator[Candidate]:
+        """The candidates to convert, in order: the close ones when the predictions are trusted, else feedback."""
+        close = choice.close_candidates(constraints)
+        log.info("conversion_plan", plan="feedback" if close is None else "confident", predictor=choice.predictor,
+                 error=choice.predictor_error, close=None if close is None else len(close) - 1)
+        yield from self._feedback_plan(choice, rgb, constraints, trail) if close is None else close
 
     def _feedback_plan(self, choice: Choice, rgb: np.ndarray, constraints: Constraints, trail: Trail) -> Iterator[Candidate]:
         """Candidates to convert, in order: the choice's best; the best of each next-ranked method (asked
@@ -230,40 +240,51 @@ class IntelligentRouter:
     def _first_fresh(self, name: str, rgb: np.ndarray, constraints: Constraints, scorer: PredictorScorer | None,
                      seen: list[VTracerParams], trail: Trail) -> Candidate | None:
         """Method ``name``'s best candidate not seen yet, with its prediction; failures go to the trail."""
-        try:
-            proposal = check_proposal(call_within(
-                functools.partial(call_plugin, self.manager, name, "propose_params",
-                                  image=rgb, constraints=constraints, scorer=scorer),
-                constraints.feedback_ms / 1e3,
-            ))
-        except Exception as e:
-            trail.add(name, f"{type(e).__name__}: {e}")
-            return None
-        fresh = next((p for p in proposal if p not in seen), None)
+        proposal = self._ask(name, rgb, constraints, scorer, constraints.feedback_ms / 1e3, trail)
+        fresh = next((p for p in proposal or [] if p not in seen), None)
         log.info("feedback_candidate", method=name, fresh=fresh is not None)
         if fresh is None:
             return None
+        if scorer is None:
+            return Candidate(fresh, name)
         try:
-            scores = scorer([fresh]) if scorer is not None else None
+            scores: Scores = call_within(self.manager, scorer.name, lambda: scorer([fresh]), constraints.feedback_ms / 1e3)
         except Exception as e:
-            trail.add(scorer.name if scorer else name, f"prediction failed: {type(e).__name__}: {e}")
-            scores = None
-        if scores is None:
+            trail.add(scorer.name, f"prediction failed: {type(e).__name__}: {e}")
             return Candidate(fresh, name)
         return Candidate(fresh, name, float(scores.ssim[0]), float(scores.svg_bytes[0]) if np.isfinite(scores.svg_bytes[0]) else None)
 
+    def _ask(self, name: str, rgb: np.ndarray, constraints: Constraints, scorer: PredictorScorer | None,
+             timeout_s: float, trail: Trail) -> list[VTracerParams] | None:
+        """Method ``name``'s checked proposal within ``timeout_s``, or ``None`` (the reason goes to the trail)."""
+        breaker = self.supervision.breaker(name)
+        refused = breaker.open_reason()
+        if refused is not None:
+            trail.add(name, f"skipped: circuit open ({refused})")
+            return None
+        try:
+            proposal: list[VTracerParams] = call_within(
+                self.manager, name, functools.partial(_propose, self.manager, name, rgb, constraints, scorer), timeout_s)
+        except Exception as e:
+            breaker.record(ok=False)
+            trail.add(name, f"{type(e).__name__}: {e}")
+            return None
+        breaker.record(ok=True)
+        return proposal
+
     def _choose(self, rgb: np.ndarray, image_path: str | None, constraints: Constraints, method: str | None) -> Choice:
         started = time.perf_counter()
+        deadline = started + constraints.budget_ms / 1e3
         names = self.method_names()
         if method is not None and method not in names:
             raise PluginError(f"no method named {method!r}; available: {', '.join(names) or 'none'}")
         trail = Trail()
-        infos = {name: performance_of(self.manager, name) for name in dict.fromkeys(names + _predictors(self.manager))}
+        infos = cached_performance(self.manager, names + predictor_names(self.manager),
+                                   PERFORMANCE_SHARE * constraints.budget_ms / 1e3)
         scorer = build_scorer(self.manager, infos, rgb, image_path, trail.add)
         prepared = time.perf_counter()
-        deadline = prepared + constraints.budget_ms / 1e3
         ranked = self._rank([method] if method else names, infos, scorer is not None, constraints, trail, method is not None)
-        proposal: list[VTracerParams] = []
+        proposal: list[VTracerParams] | None = None
         source = LAST_LEVEL
         untried: list[str] = []
         for i, name in enumerate(ranked):
@@ -272,25 +293,21 @@ class IntelligentRouter:
                 for skipped in ranked[i:]:
                     trail.add(skipped, "not called: no time left in the budget")
                 break
-            try:
-                proposal = check_proposal(call_within(
-                    functools.partial(call_plugin, self.manager, name, "propose_params",
-                                      image=rgb, constraints=constraints, scorer=scorer),
-                    remaining,
-                ))
-            except Exception as e:
-                trail.add(name, f"{type(e).__name__}: {e}")
-                continue
-            source = name
-            untried = ranked[i + 1 :]
-            break
+            timeout_s = time_slice(remaining, len(ranked) - i, infos[name]["latency_p95_ms"])
+            proposal = self._ask(name, rgb, constraints, scorer, timeout_s, trail)
+            if proposal is not None:
+                source = name
+                untried = ranked[i + 1 :]
+                break
+        proposal = proposal or []
         log.info("method_used", method=source, candidates=len(proposal) or 1)
         candidates = [Candidate(p, source) for p in proposal]
         if defaults() not in proposal:
             candidates.append(Candidate(defaults(), LAST_LEVEL))
-        candidates, reference = _score(candidates, scorer, deadline, constraints, trail, reorder=method is None)
+        candidates, reference = self._score(candidates, scorer, deadline, constraints, trail, reorder=method is None)
+        error = infos[scorer.name]["expected_error"] if scorer is not None and scorer.name in infos else None
         return Choice(candidates, scorer.name if scorer else None, reference, (prepared - started) * 1e3,
-                      (time.perf_counter() - prepared) * 1e3, trail.entries, untried, scorer)
+                      (time.perf_counter() - prepared) * 1e3, trail.entries, untried, scorer, error)
 
     @staticmethod
     def _rank(names: Sequence[str], infos: Mapping[str, PerformanceInfo], have_scorer: bool,
@@ -311,34 +328,30 @@ class IntelligentRouter:
         log.info("methods_ranked", order=usable)
         return usable
 
-
-def _predictors(manager: pluggy.PluginManager) -> list[str]:
-    return implementers(manager, "predict_candidates") + implementers(manager, "predict_quality")
+    def _score(self, candidates: list[Candidate], scorer: PredictorScorer | None, deadline: float,
+               constraints: Constraints, trail: Trail, *, reorder: bool) -> tuple[list[Candidate], float | None]:
+        """Predict every candidate's quality (defaults first, as the size reference) and order them."""
+        if scorer is None:
+            return candidates, None
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            trail.add(scorer.name, "prediction skipped: no time left in the budget")
+            return candidates, None
+        try:
+            scores: Scores = call_within(self.manager, scorer.name,
+                                         lambda: scorer([defaults(), *(c.params for c in candidates)]), remaining)
+        except Exception as e:
+            trail.add(scorer.name, f"prediction failed: {type(e).__name__}: {e}")
+            return candidates, None
+        reference = float(scores.svg_bytes[0]) if np.isfinite(scores.svg_bytes[0]) else None
+        scored = [
+            Candidate(c.params, c.method, float(s), float(b) if np.isfinite(b) else None)
+            for c, s, b in zip(candidates, scores.ssim[1:], scores.svg_bytes[1:], strict=True)
+        ]
+        if reorder:
+            scored = [scored[i] for i in rank(scores.ssim[1:], scores.svg_bytes[1:], constraints, reference)]
+        return scored, reference
 
 
 def _path_of(image: ImageSource) -> str | None:
     return os.fspath(image) if isinstance(image, str | os.PathLike) else None
-
-
-def _score(candidates: list[Candidate], scorer: PredictorScorer | None, deadline: float, constraints: Constraints,
-           trail: Trail, *, reorder: bool) -> tuple[list[Candidate], float | None]:
-    """Predict every candidate's quality (defaults first, as the size reference) and order them."""
-    if scorer is None:
-        return candidates, None
-    remaining = deadline - time.perf_counter()
-    if remaining <= 0:
-        trail.add(scorer.name, "prediction skipped: no time left in the budget")
-        return candidates, None
-    try:
-        scores: Scores = call_within(lambda: scorer([defaults(), *(c.params for c in candidates)]), remaining)
-    except Exception as e:
-        trail.add(scorer.name, f"prediction failed: {type(e).__name__}: {e}")
-        return candidates, None
-    reference = float(scores.svg_bytes[0]) if np.isfinite(scores.svg_bytes[0]) else None
-    scored = [
-        Candidate(c.params, c.method, float(s), float(b) if np.isfinite(b) else None)
-        for c, s, b in zip(candidates, scores.ssim[1:], scores.svg_bytes[1:], strict=True)
-    ]
-    if reorder:
-        scored = [scored[i] for i in rank(scores.ssim[1:], scores.svg_bytes[1:], constraints, reference)]
-    return scored, reference

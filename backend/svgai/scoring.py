@@ -2,8 +2,9 @@
 
 Predictors are the plugins implementing ``predict_candidates`` (one batch) or only ``predict_quality``
 (one call per candidate, needs the image's path). Batch predictors come first, then higher expected
-quality. A predictor that raises or answers with the wrong shape or non-finite values is reported and
-skipped for the rest of this image; the next one answers instead.
+quality. A predictor that raises or answers with the wrong shape, a quality outside [0, 1] or a size that
+is not a finite positive number of bytes is reported and skipped for the rest of this image; the next
+one answers instead.
 """
 
 from __future__ import annotations
@@ -74,8 +75,12 @@ class PredictorScorer:
             svg_bytes = np.full(len(candidates), np.nan)
         if ssim.shape != (len(candidates),) or svg_bytes.shape != (len(candidates),):
             raise PluginError(f"scored {ssim.shape[0]} of {len(candidates)} candidates")
-        if not np.all(np.isfinite(ssim)):
-            raise PluginError("predicted a non-finite SSIM")
+        wrong = ssim[~((ssim >= 0.0) & (ssim <= 1.0))]  # NaN fails both comparisons
+        if wrong.size:
+            raise PluginError(f"predicted quality {float(wrong[0])!r}; accepted: a finite number in [0, 1]")
+        wrong = svg_bytes[~(np.isfinite(svg_bytes) & (svg_bytes > 0.0))] if batch else svg_bytes[:0]
+        if wrong.size:
+            raise PluginError(f"predicted {float(wrong[0])!r} SVG bytes; accepted: a finite number > 0")
         return Scores(ssim=ssim, svg_bytes=svg_bytes)
 
 

@@ -71,14 +71,17 @@ PREDICTOR: tuple[Target, ...] = (
 )
 
 ROUTING: tuple[Target, ...] = (
-    Target("ssim_gain_vs_defaults", "mean SSIM gain over VTracer's defaults", 0.02, "", False,
-           "Router's mean real SSIM minus the defaults' on the test split."),
-    Target("bytes_ratio_vs_defaults", "mean SVG bytes vs VTracer's defaults", 1.2, "×", True,
+    Target("quality_gain_vs_presets", "mean quality gain over the best of VTracer's presets", 0.01, "", False,
+           "Router's mean measured quality minus that of the best of VTracer's presets (defaults, bw, "
+           "poster, photo, each converted, the best per image by the router's objective)."),
+    Target("bytes_ratio_vs_defaults", "mean SVG bytes vs VTracer's defaults", 1.0, "×", True,
            "Router's mean SVG size divided by the defaults' on the same images."),
+    Target("worse_than_defaults_share", "images worse than the defaults by > 0.005", 0.02, "", True,
+           "Share of the images whose routed SVG's quality is more than 0.005 below the defaults'."),
+    Target("conversions_per_image", "real conversions per image", 1.5, "", True,
+           "Mean number of real conversions (VTracer + measuring) the router ran per image."),
     Target("router_choose_ms_p95", "choosing: p95", 100.0, "ms", True,
-           "Time the router spends choosing (methods and predictor), final conversion excluded."),
-    Target("router_choose_and_feedback_ms_p95", "choosing with quality feedback: p95", 100.0, "ms", True,
-           "The same plus the quality-feedback conversions before the final one."),
+           "Time the router spends choosing (methods and predictor), conversions excluded."),
 )
 
 

@@ -4,12 +4,26 @@ VTracer is a Rust library: bad values make it panic with ``pyo3_runtime.PanicExc
 derives from ``BaseException`` (``except Exception`` misses it). Parameters are validated first
 (``svgai.params``) and anything VTracer still raises becomes a ``VectorizeError``. A time limit,
 when asked for, runs the trace in a separate process that is killed when the limit passes — the
-only way to stop native code that never returns to Python.
+only way to stop native code that never returns to Python; that process dies with its parent.
+
+Large images are traced at a bounded size: VTracer sums a colour region's channel values in 32 bits,
+so a region of more than 2**32 / 255 ≈ 16.8 M pixels comes out with a wrong colour (a 4200×4200 white
+PNG traced as a #0B0B0B square), and its time and memory grow with the pixel count (a 6300×6300
+white PNG: 63 s, 4.6 GB). An image of more than ``TRACE_MAX_PIXELS`` (2048×2048) is therefore
+downscaled to fit before tracing (box filter: no ringing around flat colours), and the SVG is
+scaled back, so its ``width``, ``height`` and ``viewBox`` are the original size.
 """
 
 from __future__ import annotations
 
+import ctypes
+import math
 import multiprocessing
+import numbers
+import os
+import re
+import signal
+import sys
 import time
 from collections.abc import Mapping
 from multiprocessing.connection import Connection
@@ -17,30 +31,86 @@ from typing import Any
 
 import numpy as np
 import vtracer
+from PIL import Image
 
-from svgai.errors import VectorizeError, VectorizeTimeout
+from svgai.errors import InvalidParams, VectorizeError, VectorizeTimeout
 from svgai.images import ImageSource, encode_png, is_opaque, load_rgba
+from svgai.log import get_logger
 from svgai.params import VTracerParams, validate
+
+log = get_logger("vectorize")
+
+
+TRACE_MAX_PIXELS = 2048 * 2048
+"""Images with more pixels are downscaled to this many before tracing (see the module docstring)."""
+
+MAX_TIMEOUT_S = 86_400.0
+"""The longest time limit accepted (one day)."""
 
 
 def vectorize(
-    image: ImageSource, params: Mapping[str, Any] | None = None, *, timeout_s: float | None = None
+    image: ImageSource,
+    params: Mapping[str, Any] | None = None,
+    *,
+    timeout_s: float | None = None,
+    size: tuple[int, int] | None = None,
 ) -> str:
     """Trace ``image`` with VTracer and return the SVG text.
 
     Transparency is kept: fully transparent pixels stay out of the SVG. ``params`` may be partial;
-    missing keys take VTracer's defaults. Raises ``InvalidImage``,
-    ``InvalidParams`` (before VTracer runs), ``VectorizeError`` or ``VectorizeTimeout``.
+    missing keys take VTracer's defaults. ``size`` (width, height) is the size the SVG declares, when
+    ``image`` was already downscaled by ``fit_for_tracing`` (default: the image's own size). Raises
+    ``InvalidImage``, ``InvalidParams`` (before VTracer runs), ``VectorizeError`` or ``VectorizeTimeout``.
     """
+    check_time_limit(timeout_s)
     rgba = load_rgba(image)
     checked = validate(params)
+    declared = size or (rgba.shape[1], rgba.shape[0])
+    traced = fit_for_tracing(rgba)
     # An opaque raster goes as RGB (same trace, less data); see ``keyed`` for transparent ones.
-    data = encode_png(np.ascontiguousarray(rgba[..., :3]) if is_opaque(rgba) else keyed(rgba))
+    data = encode_png(np.ascontiguousarray(traced[..., :3]) if is_opaque(traced) else keyed(traced))
+    svg = _trace(data, checked) if timeout_s is None else _trace_with_time_limit(data, checked, timeout_s)
+    return _declare_size(svg, (traced.shape[1], traced.shape[0]), declared)
+
+
+def check_time_limit(timeout_s: float | None) -> None:
+    """Raise ``InvalidParams`` unless ``timeout_s`` is ``None`` or a number of seconds in (0, a day]."""
     if timeout_s is None:
-        return _trace(data, checked)
-    if timeout_s <= 0:
-        raise ValueError("timeout_s must be positive")
-    return _trace_with_time_limit(data, checked, timeout_s)
+        return
+    if (not isinstance(timeout_s, numbers.Real) or isinstance(timeout_s, bool) or not math.isfinite(timeout_s)
+            or not 0.0 < timeout_s <= MAX_TIMEOUT_S):
+        raise InvalidParams(
+            f"time limit {timeout_s!r} s is invalid; accepted: seconds in (0, {MAX_TIMEOUT_S:,.0f}]", key="timeout_s"
+        )
+
+
+def fit_for_tracing(raster: np.ndarray) -> np.ndarray:
+    """``raster`` itself if it has at most ``TRACE_MAX_PIXELS`` pixels, else a box-filtered copy that fits."""
+    height, width = raster.shape[:2]
+    if width * height <= TRACE_MAX_PIXELS:
+        return raster
+    scale = math.sqrt(TRACE_MAX_PIXELS / (width * height))
+    fitted = (max(1, int(width * scale)), max(1, int(height * scale)))
+    log.info("downscaled_for_tracing", width=width, height=height, traced_width=fitted[0], traced_height=fitted[1])
+    return np.asarray(Image.fromarray(raster).resize(fitted, Image.Resampling.BOX))
+
+
+_SVG_SIZE = re.compile(r'(<svg\b[^>]*?)\swidth="(\d+)" height="(\d+)"\s*>')
+
+
+def _declare_size(svg: str, traced: tuple[int, int], declared: tuple[int, int]) -> str:
+    """Scale a trace of ``traced`` (width, height) pixels to declare ``declared`` with a matching viewBox."""
+    if traced == declared:
+        return svg
+    header = _SVG_SIZE.search(svg)
+    end = svg.rfind("</svg>")
+    if header is None or end < header.end():
+        raise VectorizeError("VTracer wrote an SVG without the expected <svg width height> header")
+    (width, height), (sx, sy) = declared, (declared[0] / traced[0], declared[1] / traced[1])
+    return (
+        f'{svg[: header.start()]}{header.group(1)} width="{width}" height="{height}" viewBox="0 0 {width} {height}">\n'
+        f'<g transform="scale({sx!r} {sy!r})">{svg[header.end() : end]}</g>\n{svg[end:]}'
+    )
 
 
 ALPHA_CUTOFF = 128
@@ -71,12 +141,35 @@ def _trace(png: bytes, params: VTracerParams) -> str:
 
 
 def _child(png: bytes, params: VTracerParams, conn: Connection) -> None:
+    _die_with_parent()
     try:
         conn.send(("ok", _trace(png, params)))
     except VectorizeError as e:
         conn.send(("error", str(e)))
     finally:
         conn.close()
+
+
+def _die_with_parent() -> None:
+    """Make this worker die with the process that forked it, and not keep the fork server alive.
+
+    A forkserver worker inherits the write end of the server's "alive" pipe: while a worker holds it,
+    the server outlives the program that started it, and so does the worker (native code cannot be
+    interrupted). Dropping that descriptor lets the server exit with the program; the parent-death
+    signal (Linux) then kills this worker with the server.
+    """
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    alive = getattr(server, "_forkserver_alive_fd", None)
+    if isinstance(alive, int):
+        os.close(alive)
+        server._forkserver_alive_fd = None  # type: ignore[union-attr]
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:  # the parent died before the signal was armed
+        os._exit(1)
 
 
 _context = None

@@ -129,3 +129,41 @@ def load_command(duration_s: float, threads: int, interval_s: float | None, imag
     click.echo(f"wrote {out / 'load.json'} and {out / 'load.md'}")
     if result["errors"]:
         raise SystemExit(1)
+
+
+@bench.command("batch")
+@click.option("--count", type=click.IntRange(1, 1000), default=30, show_default=True, help="Logos in the batch.")
+@click.option("--jobs", type=click.IntRange(1, 256), default=2, show_default=True, help="Worker processes.")
+@click.option("--repeats", type=click.IntRange(1, 20), default=3, show_default=True, help="Runs of each (medians).")
+@click.option("--images", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="A folder of logos (default: examples/ and tests/fixtures/, rendered at several sizes).")
+@out_option
+def batch_command(count: int, jobs: int, repeats: int, images: Path | None, out: Path) -> None:
+    """COUNT logos through `svgai convert` on JOBS workers vs plain VTracer defaults in a loop.
+
+    Writes OUT/batch.json and OUT/batch.md; the target is a ratio of medians ≤ 3×.
+    """
+    from svgai.bench.batch import batch_markdown, bench_batch
+
+    result = bench_batch(count=count, jobs=jobs, repeats=repeats, images=images)
+    result["command"] = _command()
+    text = batch_markdown(result)
+    _write(out, "batch", result, text)
+    click.echo(text)
+    click.echo(f"wrote {out / 'batch.json'} and {out / 'batch.md'}")
+
+
+@bench.command("startup")
+@click.option("--repeats", type=click.IntRange(1, 100), default=10, show_default=True, help="Fresh processes per command.")
+@out_option
+def startup_command(repeats: int, out: Path) -> None:
+    """Time `svgai --help` and `svgai convert --help` in fresh processes (target ≤ 0.5 s) and list heavy imports.
+
+    Writes OUT/startup.json and OUT/startup.md.
+    """
+    from svgai.bench.startup import bench_startup, startup_markdown
+
+    result = bench_startup(repeats)
+    text = startup_markdown(result)
+    _write(out, "startup", result, text)
+    click.echo(text)

@@ -36,9 +36,9 @@ class Dataset:
     card: dict[str, Any] | None
 
     def split(self, name: str) -> Dataset:
-        """The images of one split ("train", "val" or "test") and their labels."""
-        if name not in ("train", "val", "test"):
-            raise SvgaiError(f"unknown split {name!r}; accepted: train, val, test")
+        """The images of one split ("train", "val", "test" or "heldout") and their labels."""
+        if name not in ("train", "val", "test", "heldout"):
+            raise SvgaiError(f"unknown split {name!r}; accepted: train, val, test, heldout")
         images = self.images.filter(pc.equal(self.images["split"], name))
         labels = self.labels.filter(pc.is_in(self.labels["image_id"], value_set=images["image_id"].combine_chunks()))
         return Dataset(images, labels, self.card)

@@ -13,7 +13,7 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,12 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from svgai.dataset import store
+from svgai.dataset.canvas import ALL_SIDES
 from svgai.dataset.card import Throughput, make_card
 from svgai.dataset.executors import make_executor
 from svgai.dataset.jobs import Task, task_for
 from svgai.dataset.render import RenderCounts, RenderedIcon, render_unique
-from svgai.dataset.sources import DEFAULT_CACHE, ICON_SETS, Icon, read_icons, resolve
+from svgai.dataset.sources import DEFAULT_CACHE, DEFAULT_HOLDOUT, ICON_SETS, Icon, read_icons, resolve
 from svgai.errors import SvgaiError
 from svgai.log import get_logger
 
@@ -39,8 +40,12 @@ class BuildConfig:
     out: Path
     sources: tuple[str, ...] = tuple(ICON_SETS)
     limit_images: int | None = None
+    holdout: tuple[str, ...] | None = None
+    """Sources whose images all go to the "heldout" split; ``None``: those of ``DEFAULT_HOLDOUT`` in ``sources``."""
     sets: int = 16
     seed: int = 0
+    max_side: int = ALL_SIDES[1]
+    """Cap on the rasters' long side (quick builds and tests use a small one)."""
     workers: int | None = None
     executor: str = "process"
     address: str | None = None
@@ -51,7 +56,8 @@ class BuildConfig:
 
     def settings(self) -> dict[str, Any]:
         """The settings a resumed build must share with the first run."""
-        return {"sources": list(self.sources), "limit_images": self.limit_images, "sets": self.sets, "seed": self.seed}
+        return {"sources": list(self.sources), "holdout": list(self.holdout or ()), "limit_images": self.limit_images,
+                "sets": self.sets, "seed": self.seed, "max_side": self.max_side}
 
 
 @dataclass
@@ -60,16 +66,29 @@ class _Selection:
     counts: RenderCounts = field(default_factory=RenderCounts)
 
 
+def held_out(holdout: tuple[str, ...] | None, sources: list[str]) -> tuple[str, ...]:
+    """The held-out sources of a build of ``sources`` (checked: each must be one of them)."""
+    if holdout is None:
+        return tuple(s for s in DEFAULT_HOLDOUT if s in sources)
+    unknown = sorted(set(holdout) - set(sources))
+    if unknown:
+        raise SvgaiError(f"--holdout {', '.join(unknown)}: not a source of this build; accepted: {', '.join(sources)}")
+    if set(holdout) == set(sources):
+        raise SvgaiError("--holdout names every source; at least one must be left for train/val/test")
+    return tuple(sorted(set(holdout)))
+
+
 def _seeded_order(icons: list[Icon], seed: int) -> Iterator[Icon]:
     return iter(sorted(icons, key=lambda i: hashlib.sha256(f"{seed}:{i.source}:{i.name}".encode()).digest()))
 
 
-def select_images(resolved: list[tuple[str, Path, str | None]], limit: int | None, seed: int) -> _Selection:
+def select_images(resolved: list[tuple[str, Path, str | None]], limit: int | None, seed: int,
+                  holdout: tuple[str, ...] = (), max_side: int = ALL_SIDES[1]) -> _Selection:
     """Render icons taken in turn from each source until ``limit`` unique, non-blank images (or all)."""
     queues = [_seeded_order(read_icons(source, path), seed) for source, path, _ in resolved]
     turns = (icon for round_ in itertools.zip_longest(*queues) for icon in round_ if icon is not None)
     selection = _Selection()
-    rendered = render_unique(turns, selection.counts)
+    rendered = render_unique(turns, selection.counts, seed=seed, holdout=holdout, max_side=max_side)
     selection.images = list(itertools.islice(rendered, limit) if limit is not None else rendered)
     return selection
 
@@ -79,7 +98,7 @@ def _images(config: BuildConfig, resolved: list[tuple[str, Path, str | None]]) -
     if images is not None:
         return images
     started = time.monotonic()
-    selection = select_images(resolved, config.limit_images, config.seed)
+    selection = select_images(resolved, config.limit_images, config.seed, config.holdout or (), config.max_side)
     if not selection.images:
         raise SvgaiError(f"no usable images in sources {', '.join(config.sources)} (all blank or unrenderable)")
     counts = asdict(selection.counts)
@@ -90,8 +109,9 @@ def _images(config: BuildConfig, resolved: list[tuple[str, Path, str | None]]) -
 def _tasks(config: BuildConfig, images: pa.Table) -> list[Task]:
     done = store.finished_sets(config.out)
     tasks = []
-    for image_id, png in zip(images["image_id"].to_pylist(), images["png"].to_pylist(), strict=True):
-        task = task_for(image_id, png, config.sets, config.seed, done.get(image_id, set()))
+    columns = images.select(["image_id", "png", "reference_png"]).to_pydict()
+    for image_id, png, reference in zip(columns["image_id"], columns["png"], columns["reference_png"], strict=True):
+        task = task_for(image_id, png, config.sets, config.seed, done.get(image_id, set()), reference)
         if task.sets:
             tasks.append(task)
     return tasks
@@ -101,15 +121,18 @@ def build(config: BuildConfig, command: str) -> dict[str, Any]:
     """Build (or resume) the dataset in ``config.out`` and return its card."""
     if config.sets < 1:
         raise SvgaiError(f"--sets must be at least 1 (got {config.sets})")
+    if not ALL_SIDES[0] <= config.max_side <= ALL_SIDES[1]:
+        raise SvgaiError(f"--max-side must be within {ALL_SIDES[0]}..{ALL_SIDES[1]} px (got {config.max_side})")
     if config.limit_images is not None and config.limit_images < 1:
         raise SvgaiError(f"--limit-images must be at least 1 (got {config.limit_images})")
+    resolved = [resolve(token, config.cache) for token in config.sources]
+    config = replace(config, holdout=held_out(config.holdout, [source for source, _, _ in resolved]))
     store.check_settings(config.out, config.settings())
     card_path = config.out / store.CARD
     if card_path.is_file():
         log.info("already_built", out=str(config.out))
         finished: dict[str, Any] = json.loads(card_path.read_text(encoding="utf-8"))
         return finished
-    resolved = [resolve(token, config.cache) for token in config.sources]
     images = _images(config, resolved)
     tasks = _tasks(config, images)
     total = images.num_rows * config.sets
@@ -118,7 +141,7 @@ def build(config: BuildConfig, command: str) -> dict[str, Any]:
         config.executor, workers=config.workers, address=config.address, timeout_s=config.task_timeout_s
     )
     log.info("labelling", images=images.num_rows, labels=total, todo=todo, workers=executor.workers)
-    writer = store.LabelWriter(config.out, rows=config.part_rows)
+    writer = store.LabelWriter(config.out, store.image_facts(images), rows=config.part_rows)
     started = time.monotonic()
     with tqdm(total=total, initial=total - todo, unit="label", disable=not config.progress, smoothing=0.05) as bar:
         writer.add_all(executor.run(tasks), bar)

@@ -10,7 +10,7 @@ from types import FrameType
 import click
 
 from svgai.dataset.build import BuildConfig, build
-from svgai.dataset.sources import DEFAULT_CACHE, ICON_SETS
+from svgai.dataset.sources import DEFAULT_CACHE, DEFAULT_HOLDOUT, ICON_SETS
 
 
 @click.group()
@@ -23,11 +23,12 @@ def _command_line(ctx: click.Context) -> str:
     words = ["svgai", *ctx.command_path.split()[1:]]
     for param in ctx.command.params:
         value = ctx.params.get(param.name or "")
-        if not isinstance(param, click.Option) or value is None or value is False:
+        if not isinstance(param, click.Option) or value is None or value is False or value == ():
             continue
-        words.append(param.opts[0])
-        if not param.is_flag:
-            words.append(str(value))
+        for one in value if param.multiple else (value,):
+            words.append(param.opts[0])
+            if not param.is_flag:
+                words.append(str(one))
     return shlex.join(words)
 
 
@@ -42,12 +43,17 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 @click.option("--limit-images", type=int, default=None, help="Use at most N images, taken in turn from each source.")
 @click.option("--sets", type=int, default=16, show_default=True, help="Parameter sets per image (set 0 = defaults).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the image choice and the samples.")
+@click.option("--max-side", type=int, default=1024, show_default=True,
+              help="Cap on the rasters' long side in px (sizes are drawn from about 32-1024).")
 @click.option("--workers", type=int, default=None, help="Worker processes (default: one per CPU core).")
 @click.option("--executor", type=click.Choice(["process", "ray"]), default="process", show_default=True,
               help="A local process pool, or Ray (pip install 'svgai[ray]').")
 @click.option("--address", default=None, help="Ray cluster address (default: start a local Ray).")
 @click.option("--sources", default=",".join(ICON_SETS), show_default=True,
               help="Comma-separated icon sets, local npm tarballs or folders of .svg files.")
+@click.option("--holdout", multiple=True,
+              help=f"A source whose images all go to the 'heldout' split (repeatable; default: {', '.join(DEFAULT_HOLDOUT)} "
+                   "when among --sources).")
 @click.option("--cache", type=click.Path(path_type=Path), default=DEFAULT_CACHE, show_default="~/.cache/svgai/npm",
               help="Where npm tarballs are kept.")
 @click.option("--task-timeout", type=float, default=60.0, show_default=True,
@@ -56,8 +62,8 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
               help="Labels per Parquet part file (a part is also written every 10 s).")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def build_command(
-    out: Path, limit_images: int | None, sets: int, seed: int, workers: int | None, executor: str,
-    address: str | None, sources: str, cache: Path, task_timeout: float, part_rows: int,
+    out: Path, limit_images: int | None, sets: int, seed: int, max_side: int, workers: int | None, executor: str,
+    address: str | None, sources: str, holdout: tuple[str, ...], cache: Path, task_timeout: float, part_rows: int,
     no_progress: bool,
 ) -> None:
     """Fetch the icon sets, render them, label each image with real conversions, write the card."""
@@ -66,8 +72,10 @@ def build_command(
         out=out,
         sources=tuple(s.strip() for s in sources.split(",") if s.strip()),
         limit_images=limit_images,
+        holdout=holdout or None,
         sets=sets,
         seed=seed,
+        max_side=max_side,
         workers=workers,
         executor=executor,
         address=address,
@@ -102,8 +110,8 @@ def throughput(path: Path, images: int, sets: int, repeats: int) -> None:
     from svgai.dataset.executors import ProcessExecutor
     from svgai.dataset.jobs import run_task, task_for
 
-    rows = load_dataset(path).images.slice(0, images).select(["image_id", "png"]).to_pylist()
-    tasks = [task_for(row["image_id"], row["png"], sets, 0) for row in rows]
+    rows = load_dataset(path).images.slice(0, images).select(["image_id", "png", "reference_png"]).to_pylist()
+    tasks = [task_for(row["image_id"], row["png"], sets, 0, reference_png=row["reference_png"]) for row in rows]
     runs: dict[str, list[float]] = {"single_process_loop": [], "pool_1_worker": [], "pool_2_workers": []}
     load_before = os.getloadavg()[0]
     for _ in range(repeats):

@@ -12,16 +12,17 @@ import multiprocessing
 import os
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from svgai.dataset.jobs import Task, label_row, run_task
 from svgai.errors import SvgaiError
 from svgai.log import get_logger
 
 log = get_logger("dataset.executors")
+T = TypeVar("T")
 
 
 class Executor(Protocol):
@@ -140,7 +141,7 @@ class ProcessExecutor:
         set_index, params = slot.remaining.popleft()
         log.warning("conversion_failed", image_id=slot.task.image_id, set_index=set_index, status=status, why=why)
         if slot.remaining:
-            pending.appendleft(Task(slot.task.image_id, slot.task.png, tuple(slot.remaining)))
+            pending.appendleft(slot.task.remaining(tuple(slot.remaining)))
         return [label_row(slot.task.image_id, set_index, params, status=status, error=why)]
 
     @staticmethod
@@ -155,6 +156,53 @@ def _ray_label(task: Task) -> list[dict[str, Any]]:
     return list(run_task(task))
 
 
+def connect_ray(address: str | None, workers: int | None) -> Any:
+    """The ``ray`` module, initialised: connected to ``address``, or a new local Ray of ``workers`` CPUs."""
+    try:
+        import ray
+    except ImportError:
+        raise SvgaiError("the Ray executor needs Ray: pip install 'svgai[ray]'") from None
+    if not ray.is_initialized():
+        options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+        if address is None:
+            options["num_cpus"] = workers or default_workers()
+        try:
+            ray.init(address=address, **options)
+        except (ConnectionError, RuntimeError, ValueError) as e:
+            raise SvgaiError(f"cannot start or reach Ray at {address or 'a new local cluster'}: {e}") from None
+    return ray
+
+
+def ray_map(
+    ray: Any, remote: Any, items: Iterable[T], *, in_flight: int, deadline_s: Callable[[T], float]
+) -> Iterator[tuple[T, Any, str, str]]:
+    """Run ``remote`` (a Ray remote function of one item) over ``items``, ``in_flight`` at a time.
+
+    Yields ``(item, result, status, why)`` in completion order: status ``ok`` with the result, or
+    ``error`` (the task raised) / ``timeout`` (cancelled after ``deadline_s(item)`` seconds) with ``None``.
+    """
+    pending = deque(items)
+    flight: dict[Any, tuple[T, float]] = {}
+    while pending or flight:
+        while pending and len(flight) < in_flight:
+            item = pending.popleft()
+            flight[remote.remote(item)] = (item, time.monotonic() + deadline_s(item))
+        finished, _ = ray.wait(list(flight), num_returns=1, timeout=1.0)
+        for ref in finished:
+            item, _ = flight.pop(ref)
+            try:
+                result = ray.get(ref)
+            except Exception as e:
+                yield item, None, "error", f"{type(e).__name__}: {str(e)[:300]}"
+            else:
+                yield item, result, "ok", ""
+        for ref, (item, deadline) in list(flight.items()):
+            if time.monotonic() >= deadline:
+                ray.cancel(ref, force=True)
+                del flight[ref]
+                yield item, None, "timeout", f"no result within {deadline_s(item):g} s"
+
+
 class RayExecutor:
     """Runs each task as a Ray task on the cluster at ``address`` (a new local Ray when ``None``).
 
@@ -162,44 +210,20 @@ class RayExecutor:
     """
 
     def __init__(self, address: str | None = None, workers: int | None = None, timeout_s: float = 60.0) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise SvgaiError("the Ray executor needs Ray: pip install 'svgai[ray]'") from None
-        self._ray = ray
-        if not ray.is_initialized():
-            options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
-            if address is None:
-                options["num_cpus"] = workers or default_workers()
-            try:
-                ray.init(address=address, **options)
-            except (ConnectionError, RuntimeError, ValueError) as e:
-                raise SvgaiError(f"cannot start or reach Ray at {address or 'a new local cluster'}: {e}") from None
-        self.workers = int(ray.cluster_resources().get("CPU", 1))
+        self._ray = connect_ray(address, workers)
+        self.workers = int(self._ray.cluster_resources().get("CPU", 1))
         self.timeout_s = timeout_s
-        self._remote = ray.remote(num_cpus=1, max_retries=0)(_ray_label)
+        self._remote = self._ray.remote(num_cpus=1, max_retries=0)(_ray_label)
 
     def run(self, tasks: Iterable[Task]) -> Iterator[dict[str, Any]]:
         """Label every task, keeping about one task in flight per CPU of the cluster."""
-        ray = self._ray
-        pending = deque(tasks)
-        flight: dict[Any, tuple[Task, float]] = {}
-        while pending or flight:
-            while pending and len(flight) < self.workers:
-                task = pending.popleft()
-                flight[self._remote.remote(task)] = (task, time.monotonic() + self.timeout_s * len(task.sets))
-            finished, _ = ray.wait(list(flight), num_returns=1, timeout=1.0)
-            for ref in finished:
-                task, _ = flight.pop(ref)
-                try:
-                    yield from ray.get(ref)
-                except Exception as e:
-                    yield from self._failed(task, "error", f"{type(e).__name__}: {str(e)[:300]}")
-            for ref, (task, deadline) in list(flight.items()):
-                if time.monotonic() >= deadline:
-                    ray.cancel(ref, force=True)
-                    del flight[ref]
-                    yield from self._failed(task, "timeout", f"no result within {self.timeout_s:g} s per set")
+        done = ray_map(self._ray, self._remote, tasks, in_flight=self.workers,
+                       deadline_s=lambda task: self.timeout_s * len(task.sets))
+        for task, rows, status, why in done:
+            if status == "ok":
+                yield from rows
+            else:
+                yield from self._failed(task, status, why)
 
     @staticmethod
     def _failed(task: Task, status: str, why: str) -> Iterator[dict[str, Any]]:

@@ -71,7 +71,8 @@ def mine(dataset: Path, *, sets: int, workers: int | None, task_timeout_s: float
     if not any(info["available"] for info in infos.values()):
         raise ModelUnavailable(f"mining ranks candidates with a batch quality predictor and none is available: {infos}")
     used: set[str] = set()
-    rows = [r for r in images.select(["image_id", "split", "png"]).to_pylist() if r["split"] in splits][:limit]
+    columns = ["image_id", "split", "png", "reference_png"]
+    rows = [r for r in images.select(columns).to_pylist() if r["split"] in splits][:limit]
     done = store.finished_sets(dataset)
     pool, encoded = search.candidates(), search.encoded_candidates()
     tasks = []
@@ -87,9 +88,9 @@ def mine(dataset: Path, *, sets: int, workers: int | None, task_timeout_s: float
         used.add(scorer.name)
         picked = favourites(scores.ssim, scores.svg_bytes, pool, sets)
         tasks.append(Task(row["image_id"], row["png"], tuple((MINED_BASE + k, picked[k]) for k in range(len(picked))
-                                                             if MINED_BASE + k in todo)))
+                                                             if MINED_BASE + k in todo), row["reference_png"]))
     executor = make_executor("process", workers=workers, address=None, timeout_s=task_timeout_s)
-    writer = store.LabelWriter(dataset)
+    writer = store.LabelWriter(dataset, store.image_facts(images))
     started = time.monotonic()
     with tqdm(total=sum(len(t.sets) for t in tasks), desc="mine", unit="label") as bar:
         writer.add_all(executor.run(tasks), bar)

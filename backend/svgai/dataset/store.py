@@ -3,7 +3,8 @@
 Layout of a dataset folder::
 
     build.json        the settings of the build (a rerun must use the same ones)
-    images.parquet    one row per image: image_id, source, name, license, split, png
+    images.parquet    one row per image (``IMAGE_SCHEMA``): ids, provenance, split, size, the raster,
+                      the wrapper SVG and the ground-truth reference
     labels/           part-*.parquet, one row per (image_id, set_index), appended as tasks finish
     card.json         written last: its presence means the build finished
 
@@ -40,10 +41,19 @@ IMAGE_SCHEMA = pa.schema(
         ("source", pa.string()),
         ("name", pa.string()),
         ("license", pa.string()),
+        ("kind", pa.string()),
         ("split", pa.string()),
+        ("width", pa.int32()),
+        ("height", pa.int32()),
+        ("has_alpha", pa.bool_()),
+        ("degradation", pa.string()),
         ("png", pa.binary()),
+        ("original_svg", pa.string()),
+        ("reference_png", pa.binary()),
     ]
 )
+IMAGE_FACTS = ("width", "height", "has_alpha")
+"""Image columns repeated on every label row (the predictor sees the input's size and alpha)."""
 
 
 def _param_type(spec: Any) -> pa.DataType:
@@ -57,8 +67,17 @@ LABEL_SCHEMA = pa.schema(
         ("image_id", pa.string()),
         ("set_index", pa.int32()),
         *((spec.name, _param_type(spec)) for spec in SPACE),
+        ("width", pa.int32()),
+        ("height", pa.int32()),
+        ("has_alpha", pa.bool_()),
         ("status", pa.string()),
+        ("quality", pa.float64()),
+        ("edge_fidelity", pa.float64()),
+        ("ssim_scaled", pa.float64()),
+        ("ssim_1x", pa.float64()),
         ("ssim", pa.float64()),
+        ("quality_proxy", pa.float64()),
+        ("reference", pa.string()),
         ("svg_bytes", pa.int64()),
         ("path_count", pa.int64()),
         ("convert_ms", pa.float64()),
@@ -129,6 +148,12 @@ def read_labels(out: Path) -> pa.Table:
     return table.sort_by([("image_id", "ascending"), ("set_index", "ascending")])
 
 
+def image_facts(images: pa.Table) -> dict[str, dict[str, Any]]:
+    """``{image_id: {width, height, has_alpha}}``: what ``LabelWriter`` adds to each image's rows."""
+    columns = images.select(["image_id", *IMAGE_FACTS]).to_pydict()
+    return {image: {name: columns[name][i] for name in IMAGE_FACTS} for i, image in enumerate(columns["image_id"])}
+
+
 def finished_sets(out: Path) -> dict[str, set[int]]:
     """``{image_id: {set_index, ...}}`` for every label already on disk."""
     labels = read_labels(out).select(["image_id", "set_index"]).to_pydict()
@@ -139,21 +164,25 @@ def finished_sets(out: Path) -> dict[str, set[int]]:
 
 
 class LabelWriter:
-    """Buffers label rows and appends them as Parquet part files (every ``rows`` rows or ``seconds``)."""
+    """Buffers label rows and appends them as Parquet part files (every ``rows`` rows or ``seconds``).
 
-    def __init__(self, out: Path, *, rows: int = 256, seconds: float = 10.0) -> None:
+    ``facts`` (``image_facts``) fills each row's image columns.
+    """
+
+    def __init__(self, out: Path, facts: dict[str, dict[str, Any]], *, rows: int = 256, seconds: float = 10.0) -> None:
         self.folder = out / LABELS
         self.folder.mkdir(parents=True, exist_ok=True)
         for stale in self.folder.glob(".*.tmp"):  # half-written by a killed build
             stale.unlink()
         self.rows, self.seconds = rows, seconds
+        self.facts = facts
         self.buffer: list[dict[str, Any]] = []
         self.flushed_at = time.monotonic()
         self.written = 0
 
     def add(self, row: dict[str, Any]) -> None:
         """Buffer one row; write a part when the buffer is full or old enough."""
-        self.buffer.append(row)
+        self.buffer.append({**row, **self.facts.get(row["image_id"], {})})
         if len(self.buffer) >= self.rows or time.monotonic() - self.flushed_at >= self.seconds:
             self.flush()
 

@@ -98,14 +98,15 @@ def performance(
     """Assemble a method's :class:`PerformanceInfo` from its availability check, metrics and stats."""
     p50, p95 = stats.percentiles()
     validation = (metrics or {}).get("validation") or {}
-    expected = validation.get("mean_ssim")
+    expected = validation.get("mean_objective")
     return PerformanceInfo(
         available=error is None,
         reason=None if error is None else str(error),
         expected_quality=None if expected is None else float(expected),
         quality_source=(
-            f"{methods_dir() / (name + '.json')}: mean real SSIM on {validation.get('images')} "
-            f"{validation.get('split')} images ({(metrics or {}).get('command')})"
+            f"{methods_dir() / (name + '.json')}: mean objective value (quality with the price on size) of real "
+            f"conversions on {validation.get('images')} {validation.get('split')} images under a "
+            f"{validation.get('budget_ms')} ms budget ({(metrics or {}).get('command')})"
             if expected is not None
             else None
         ),
@@ -115,6 +116,20 @@ def performance(
         failures=stats.failures,
         needs_predictor=needs_predictor,
     )
+
+
+def measured_performance(stats: CallStats, name: str, *, needs_predictor: bool = False) -> PerformanceInfo:
+    """Performance of a method that needs no artifact: always available, measured once fitted.
+
+    The expected quality is read from ``<methods folder>/<name>.json`` when ``svgai methods fit
+    --only NAME`` has measured the method (``None`` before that). A third-party method plugin calls
+    this from its ``get_performance_info`` to be ranked by its measured mean objective value like the built-ins.
+    """
+    try:
+        metrics: dict[str, Any] | None = read_metrics(name)
+    except ModelUnavailable:
+        metrics = None  # never measured: available, with no expected quality to rank by
+    return performance(stats, error=None, metrics=metrics, name=name, needs_predictor=needs_predictor)
 
 
 class Artifact(Generic[T]):

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from svgai.errors import ModelUnavailable
 from svgai.hookspecs import PerformanceInfo, hookimpl
-from svgai.methods.base import CallStats, performance, read_metrics
+from svgai.methods.base import CallStats, measured_performance
 from svgai.params import defaults
 
 NAME = "defaults"
@@ -20,11 +19,7 @@ _stats = CallStats()
 
 @hookimpl
 def get_performance_info() -> PerformanceInfo:
-    try:
-        metrics: dict[str, Any] | None = read_metrics(NAME)
-    except ModelUnavailable:
-        metrics = None  # the defaults need no artifact: available, just never validated
-    return performance(_stats, error=None, metrics=metrics, name=NAME)
+    return measured_performance(_stats, NAME)
 
 
 @hookimpl

@@ -15,7 +15,7 @@ import numpy as np
 
 from svgai.errors import ModelUnavailable
 from svgai.hookspecs import Constraints, PerformanceInfo, Scorer, hookimpl
-from svgai.methods.base import CallStats, performance, read_metrics
+from svgai.methods.base import CallStats, measured_performance
 from svgai.methods.objective import rank
 from svgai.params import CHOICES, NUMBERS, VTracerParams, defaults, encode_many, sample, validate
 
@@ -53,11 +53,8 @@ def encoded_candidates() -> np.ndarray:
 @hookimpl
 def get_performance_info() -> PerformanceInfo:
     encoded_candidates()  # built outside the routing budget
-    try:
-        metrics: dict[str, Any] | None = read_metrics(NAME)
-    except ModelUnavailable:
-        metrics = None  # search has no artifact of its own; it is just not validated yet
-    return performance(_stats, error=None, metrics=metrics, name=NAME, needs_predictor=True)
+    # whether a predictor is registered and loads is checked by svgai.plugins.performance_of
+    return measured_performance(_stats, NAME, needs_predictor=True)
 
 
 @hookimpl

@@ -2,17 +2,20 @@
 
 Reads a dataset built by ``svgai dataset build`` (``images.parquet`` and its labels). For each
 training image the *best* labelled parameter set is the one the router's default objective
-(``svgai.methods.objective``) ranks first on the measured SSIM and bytes, with VTracer's defaults
-(label set 0) as the size reference. Method 1 fits least-squares formulas from features to those
-parameters; Method 2 fits a random forest. Every method is then validated with real conversions of
-its choice on validation-split images; ``svgai methods fit`` (``svgai.training.fit``) writes the
-figures to ``<methods folder>/<name>.json``.
+(``svgai.methods.objective``) ranks first on the measured quality (docs/quality.md) and bytes, with
+VTracer's defaults (label set 0) as the size reference. Method 1 fits least-squares formulas from
+features to those parameters; Method 2 fits a random forest. Every method is then measured as the
+router runs it — under the router's default constraints, time budget included — by converting its
+first choice and VTracer's defaults for real on validation-split images and judging both against
+the image's reference (the ground truth where the dataset has one): the mean *objective value*
+(quality with the price on size) is what the router ranks methods by. ``svgai methods fit``
+(``svgai.training.fit``) writes the figures to ``<methods folder>/<name>.json``.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,25 +26,32 @@ from svgai.errors import SvgaiError
 from svgai.features import FEATURE_NAMES, image_features
 from svgai.files import write_atomically
 from svgai.hookspecs import Constraints
-from svgai.images import load_image
-from svgai.methods.objective import rank
+from svgai.images import load_image, load_rgba
+from svgai.methods.objective import rank, value
 from svgai.model_folder import methods_dir
-from svgai.params import ENCODED_FEATURES, NAMES, encode
-from svgai.quality import convert
+from svgai.params import ENCODED_DIM, ENCODED_FEATURES, NAMES, encode
+from svgai.quality import Reference, convert
 from svgai.router import DEFAULT_CONSTRAINTS, IntelligentRouter
-
-VALIDATION_CONSTRAINTS = Constraints(budget_ms=10_000.0)
-"""Validation measures what a method chooses, not whether it fits a tight budget on a busy machine."""
 
 
 @dataclass
 class Images:
-    """One split of the dataset: RGB rasters, their features and (for training) their best parameters."""
+    """One split of the dataset: rasters, their features and (for training) their best parameters."""
 
     ids: list[str]
     rgb: list[np.ndarray]
     features: np.ndarray
     best: np.ndarray  # encoded best parameters, (n, ENCODED_DIM)
+    pngs: list[bytes] = field(default_factory=list)
+    """The encoded rasters as the dataset holds them (RGBA where transparent)."""
+    references: list[bytes | None] = field(default_factory=list)
+    """Each image's ground-truth reference at the comparison size (PNG), ``None`` where it has none."""
+
+    def reference(self, i: int) -> Reference:
+        """What image ``i``'s conversions are judged against: its ground truth, else the proxy."""
+        truth = self.references[i] if self.references else None
+        source = self.pngs[i] if self.pngs else self.rgb[i]
+        return Reference.of(source) if truth is None else Reference.of(source, scaled=load_rgba(truth))
 
 
 def read_dataset(dataset: Path, split: str, limit: int | None, objective: Constraints = DEFAULT_CONSTRAINTS) -> Images:
@@ -56,26 +66,32 @@ def read_dataset(dataset: Path, split: str, limit: int | None, objective: Constr
     for row, (image_id, status) in enumerate(zip(labels["image_id"], labels["status"], strict=True)):
         if status == "ok":
             by_image.setdefault(image_id, []).append(row)
+    columns = [images.column(c).to_pylist() for c in ("image_id", "png", "split")]
+    truths = images.column("reference_png").to_pylist() if "reference_png" in images.column_names else None
     chosen = [
-        (image_id, png)
-        for image_id, png, image_split in zip(*(images.column(c).to_pylist() for c in ("image_id", "png", "split")), strict=True)
+        (image_id, png, truths[i] if truths else None)
+        for i, (image_id, png, image_split) in enumerate(zip(*columns, strict=True))
         if image_split == split and image_id in by_image
     ][:limit]
-    ids, rgb, features, best = [], [], [], []
-    for image_id, png in tqdm(chosen, desc=f"{split} features", unit="image"):
+    found = Images([], [], np.zeros((0, len(FEATURE_NAMES))), np.zeros((0, ENCODED_DIM)))
+    features, best = [], []
+    for image_id, png, truth in tqdm(chosen, desc=f"{split} features", unit="image"):
         raster = load_image(png)
-        ids.append(image_id)
-        rgb.append(raster)
+        found.ids.append(image_id)
+        found.rgb.append(raster)
+        found.pngs.append(png)
+        found.references.append(truth)
         features.append(image_features(raster).vector())
         best.append(encode(_best_row(labels, by_image[image_id], objective)))
-    if not ids:
+    if not found.ids:
         raise SvgaiError(f"{dataset}: no labelled {split}-split images")
-    return Images(ids, rgb, np.asarray(features), np.asarray(best))
+    found.features, found.best = np.asarray(features), np.asarray(best)
+    return found
 
 
 def _best_row(labels: dict[str, list[Any]], rows: list[int], objective: Constraints) -> dict[str, Any]:
     reference = next((labels["svg_bytes"][r] for r in rows if labels["set_index"][r] == 0), None)
-    order = rank(np.array([labels["ssim"][r] for r in rows]), np.array([labels["svg_bytes"][r] for r in rows]),
+    order = rank(np.array([labels["quality"][r] for r in rows]), np.array([labels["svg_bytes"][r] for r in rows]),
                  objective, reference)
     best = rows[int(order[0])]
     return {name: labels[name][best] for name in NAMES}
@@ -144,34 +160,49 @@ def fit_regression(train: Images, val: Images, trees: int = 64, depth: int = 8) 
     return arrays, fit
 
 
-def validate_method(name: str, val: Images) -> dict[str, Any]:
-    """Real conversions of the method's first choice (and of the defaults) on the validation images."""
+def validate_method(name: str, val: Images, constraints: Constraints = DEFAULT_CONSTRAINTS) -> dict[str, Any]:
+    """The method as the router runs it: its first choice under ``constraints`` and the defaults, converted.
+
+    Both are judged against each image's reference; the objective value of a choice is its quality
+    with the price on size relative to the defaults' SVG of the same image (``methods.objective.value``).
+    ``fell_back`` counts images where the method gave no answer in time and the router fell back.
+    """
     router = IntelligentRouter()
-    ssim: list[float] = []
+    router.warm_up()
+    quality: list[float] = []
+    objective: list[float] = []
     size: list[int] = []
-    base_ssim: list[float] = []
+    base_quality: list[float] = []
     base_size: list[int] = []
     choose_ms: list[float] = []
-    fell_back = 0
-    for rgb in tqdm(val.rgb, desc=f"validate {name}", unit="image"):
-        choice = router.choose(rgb, VALIDATION_CONSTRAINTS, method=name)
+    staircases = fell_back = 0
+    for i in tqdm(range(len(val.ids)), desc=f"validate {name}", unit="image"):
+        choice = router.choose(val.pngs[i] if val.pngs else val.rgb[i], constraints, method=name)
         first = choice.candidates[0]
-        if first.method != name and not ssim:  # not even the first image: the method cannot run
+        if first.method != name and not quality:  # not even the first image: the method cannot run
             raise SvgaiError(f"{name} could not run, so it cannot be validated: {'; '.join(f.reason for f in choice.trail)}")
         fell_back += first.method != name
-        chosen, base = convert(rgb, first.params), convert(rgb)
-        ssim.append(chosen.ssim)
+        staircases += first.params["mode"] == "none"
+        reference = val.reference(i)
+        chosen, base = convert(reference, first.params), convert(reference)
+        quality.append(chosen.quality)
         size.append(chosen.svg_bytes)
-        base_ssim.append(base.ssim)
+        base_quality.append(base.quality)
         base_size.append(base.svg_bytes)
+        objective.append(float(value(np.array([chosen.quality]), np.array([chosen.svg_bytes]), constraints,
+                                     base.svg_bytes)[0]))
         choose_ms.append(choice.choose_ms)
     return {
-        "split": "val", "images": len(val.ids),
-        "mean_ssim": float(np.mean(ssim)), "mean_bytes": float(np.mean(size)),
-        "defaults_mean_ssim": float(np.mean(base_ssim)), "defaults_mean_bytes": float(np.mean(base_size)),
-        "ssim_gain_vs_defaults": float(np.mean(ssim) - np.mean(base_ssim)),
+        "split": "val", "images": len(val.ids), "budget_ms": constraints.budget_ms,
+        "ssim_per_kb": constraints.ssim_per_kb,
+        "mean_objective": float(np.mean(objective)), "defaults_mean_objective": float(np.mean(base_quality)),
+        "objective_gain_vs_defaults": float(np.mean(objective) - np.mean(base_quality)),
+        "mean_quality": float(np.mean(quality)), "mean_bytes": float(np.mean(size)),
+        "defaults_mean_quality": float(np.mean(base_quality)), "defaults_mean_bytes": float(np.mean(base_size)),
+        "quality_gain_vs_defaults": float(np.mean(quality) - np.mean(base_quality)),
         "bytes_ratio_vs_defaults": float(np.mean(size) / np.mean(base_size)),
-        "fell_back": int(fell_back), "choose_ms_p50": float(np.median(choose_ms)),
+        "staircase_choices": int(staircases), "fell_back": int(fell_back),
+        "choose_ms_p50": float(np.median(choose_ms)), "choose_ms_p95": float(np.percentile(choose_ms, 95)),
     }
 
 

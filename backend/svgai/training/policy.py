@@ -131,8 +131,9 @@ def train_policy(train: Images, timesteps: int) -> dict[str, Any]:
     settings = {
         "artifact": path.name, "actions": [list(a) for a in ACTIONS], "step": STEP, "encoded_dim": ENCODED_DIM,
         "feature_mean": mean.tolist(), "feature_scale": scale.tolist(), "steps": EPISODE_STEPS,
+        # which model simulated (its figures live in that model's config.json, not copied here)
         "simulator": {"model_dir": portable(predictor.model_dir), "variant": predictor.variant,
-                      "validation_figures": (predictor.manifest.get("validation") or {}).get("figures")},
+                      "version": predictor.manifest.get("version")},
     }
     export_onnx(model, path, env.z.shape[1] + ENCODED_DIM)
     write_metrics("ppo", {"method": "ppo", **settings})  # the run-time loader needs these before measuring

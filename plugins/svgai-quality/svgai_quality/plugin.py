@@ -4,7 +4,8 @@ It implements the ``BasePredictor`` hooks of ``svgai.hookspecs`` on top of
 :class:`svgai_quality.predictor.LocalQualityPredictor` (ONNX Runtime, no torch). The model is loaded
 on the first ``get_performance_info`` call — that load is the availability check — and again when
 its ``config.json`` changes. Expected quality is the validated Pearson correlation of predicted with
-real SSIM from the manifest (``svgai model validate``); latency is measured on this process's calls.
+real SSIM from the manifest (``svgai model validate``), expected error its mean absolute error there;
+latency is measured on this process's calls.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from svgai_quality.predictor import LocalQualityPredictor
 
 
 class OptimizedLocalQualityPredictor:
-    """The ``BasePredictor`` implementation; one shared instance serves every hook call."""
+    """The ``BasePredictor`` hooks; the one instance ``predictor`` serves every hook call."""
 
     def __init__(self) -> None:
         self.stats = CallStats()
@@ -47,16 +48,17 @@ class OptimizedLocalQualityPredictor:
                 self._loaded_from = key
             return self._predictor
 
+    @hookimpl
     def get_performance_info(self) -> PerformanceInfo:
         p50, p95 = self.stats.percentiles()
         try:
             predictor = self.predictor()
         except ModelUnavailable as e:
             error: str | None = str(e)
-            expected, source = None, None
+            expected, mae, source = None, None, None
         else:
             error = None
-            expected, source = self._validated_pearson(predictor)
+            expected, mae, source = self._validated_accuracy(predictor)
         return PerformanceInfo(
             available=error is None,
             reason=error,
@@ -67,47 +69,40 @@ class OptimizedLocalQualityPredictor:
             calls=self.stats.calls,
             failures=self.stats.failures,
             needs_predictor=False,
+            expected_error=mae,
         )
 
     @staticmethod
-    def _validated_pearson(predictor: LocalQualityPredictor) -> tuple[float | None, str | None]:
+    def _validated_accuracy(predictor: LocalQualityPredictor) -> tuple[float | None, float | None, str | None]:
+        """(Pearson r, mean absolute error, where they come from) of the loaded variant, from its manifest."""
         validation = predictor.manifest.get("validation") or {}
-        pearson = ((validation.get("accuracy") or {}).get(predictor.variant) or {}).get("pearson")
+        accuracy = (validation.get("accuracy") or {}).get(predictor.variant) or {}
+        pearson, mae = accuracy.get("pearson"), accuracy.get("mae")
         if pearson is None:
-            return None, None
+            return None, None, None
         source = (
-            f"{predictor.model_dir / MANIFEST}: Pearson r of predicted vs real SSIM, variant {predictor.variant}, "
+            f"{predictor.model_dir / MANIFEST}: Pearson r (and MAE) of predicted vs real SSIM, variant {predictor.variant}, "
             f"{validation.get('split')} split ({validation.get('command')})"
         )
-        return float(pearson), source
+        return float(pearson), None if mae is None else float(mae), source
 
+    @hookimpl
     def predict_quality(self, image_path: str, params: Mapping[str, Any]) -> float:
         with self.stats.timed():
             return self.predictor().predict_quality(image_path, params)
 
+    @hookimpl
     def predict_candidates(
-        self, image: np.ndarray, candidates: Sequence[Mapping[str, Any]], encoded: np.ndarray | None = None
+        self, image: np.ndarray, candidates: Sequence[Mapping[str, Any]], encoded: np.ndarray | None
     ) -> Scores:
         with self.stats.timed():
             prediction = self.predictor().predict(image, candidates if encoded is None else encoded)
             return Scores(ssim=np.asarray(prediction.ssim, dtype=np.float64), svg_bytes=prediction.svg_bytes)
 
 
-_instance = OptimizedLocalQualityPredictor()
-
-
-@hookimpl
-def get_performance_info() -> PerformanceInfo:
-    return _instance.get_performance_info()
-
-
-@hookimpl
-def predict_quality(image_path: str, params: Mapping[str, Any]) -> float:
-    return _instance.predict_quality(image_path, params)
-
-
-@hookimpl
-def predict_candidates(
-    image: np.ndarray, candidates: Sequence[Mapping[str, Any]], encoded: np.ndarray | None
-) -> Scores:
-    return _instance.predict_candidates(image, candidates, encoded)
+predictor = OptimizedLocalQualityPredictor()
+# The module's hooks are the instance's bound methods: registering this module (the entry point)
+# registers the instance, and `svgai plugins` names its class as what implements the plugin.
+get_performance_info = predictor.get_performance_info
+predict_quality = predictor.predict_quality
+predict_candidates = predictor.predict_candidates

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import threading
 from collections import OrderedDict
@@ -51,8 +52,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         ) from None
     except (OSError, ValueError) as e:
         raise ModelUnavailable(f"{path}: unreadable model manifest ({e})") from None
-    if not isinstance(manifest.get("variants"), dict) or not isinstance(manifest.get("artifacts"), dict):
-        raise ModelUnavailable(f"{path}: not a quality-model manifest (no 'variants'/'artifacts')")
+    _check_entries(manifest, path)
     inputs = manifest.get("input")
     params_input = inputs.get("params") if isinstance(inputs, dict) else None
     encoding = params_input.get("encoding") if isinstance(params_input, dict) else None
@@ -62,6 +62,43 @@ def read_manifest(folder: Path) -> dict[str, Any]:
             f"{list(ENCODED_FEATURES)}; retrain it (svgai model train) and export it (svgai model export)"
         )
     return manifest
+
+
+def _check_entries(manifest: object, path: Path) -> None:
+    """Refuse a manifest whose entries have the wrong shape, naming the entry and the shape expected."""
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("variants"), dict) \
+            or not isinstance(manifest.get("artifacts"), dict):
+        raise ModelUnavailable(f"{path}: not a quality-model manifest (no 'variants'/'artifacts' objects)")
+    for name, files in manifest["variants"].items():
+        if not isinstance(files, dict) or not all(isinstance(f, str) for f in files.values()):
+            raise ModelUnavailable(
+                f"{path}: variant {name!r} is {files!r}; expected file names by graph, "
+                "e.g. {'encoder': 'student.encoder.onnx', 'head': 'student.head.onnx'}"
+            )
+    for name, entry in manifest["artifacts"].items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str):
+            raise ModelUnavailable(f"{path}: artifact {name!r} is {entry!r}; expected {{'sha256': '<hex digest>'}}")
+    preference = manifest.get("preference", list(PREFERENCE))
+    if not isinstance(preference, list) or not all(isinstance(p, str) for p in preference):
+        raise ModelUnavailable(f"{path}: 'preference' is {preference!r}; expected a list of variant names")
+
+
+def check_arguments(cache_size: object, intra_op_threads: object, variant: object) -> None:
+    """Raise ``InvalidParams`` unless the predictor's arguments are in range (see ``LocalQualityPredictor``)."""
+    most = os.cpu_count() or 1
+    if intra_op_threads is not None and not _int_in(intra_op_threads, 1, most):
+        raise InvalidParams(
+            f"intra_op_threads={intra_op_threads!r} is invalid; accepted: None or an integer from 1 to {most} "
+            "(this machine's CPUs)", key="intra_op_threads")
+    if not _int_in(cache_size, 0, math.inf):
+        raise InvalidParams(f"cache_size={cache_size!r} is invalid; accepted: an integer >= 0", key="cache_size")
+    if variant is not None and not isinstance(variant, str):
+        raise InvalidParams(f"variant={variant!r} is invalid; accepted: None or a variant name such as 'distilled'",
+                            key="variant")
+
+
+def _int_in(value: object, low: int, high: float) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def verified_bytes(folder: Path, name: str, manifest: Mapping[str, Any]) -> bytes:
@@ -118,8 +155,10 @@ class LocalQualityPredictor:
 
     ``variant`` picks one of the manifest's variants ("distilled", "quantized", "pruned"); by default
     the first available in the manifest's preference order. ``cache_size`` bounds the embedding
-    LRU; ``intra_op_threads`` sets ONNX Runtime's threads (default one each for the encoder
-    and the head; see the comment in ``__init__``). Safe to call from many threads.
+    LRU (``0`` keeps none); ``intra_op_threads`` sets ONNX Runtime's threads (default one each for
+    the encoder and the head; see the comment in ``__init__``), at most ``os.cpu_count()``: more
+    threads than CPUs only wait on each other. Out-of-range arguments raise ``InvalidParams``; a
+    missing, damaged or malformed model raises ``ModelUnavailable``. Safe to call from many threads.
     """
 
     def __init__(
@@ -130,6 +169,7 @@ class LocalQualityPredictor:
         cache_size: int = 256,
         intra_op_threads: int | None = None,
     ) -> None:
+        check_arguments(cache_size, intra_op_threads, variant)
         self.model_dir = find_model_dir(model_dir)
         self.manifest: dict[str, Any] = read_manifest(self.model_dir)
         self.variant = variant or self._first_available()

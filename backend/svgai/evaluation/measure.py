@@ -1,0 +1,104 @@
+"""One evaluated image: the router's SVG and its honest peers, each converted and measured for real.
+
+The peers are VTracer's defaults and the best of VTracer's own presets (``svgai.params.PRESETS``: bw,
+poster, photo, plus the defaults), the preset chosen by the router's objective on measured values
+(``svgai.methods.objective``, with the defaults' measured size as the reference) — what a careful user
+would get by trying each preset by hand. Optionally the best of N uniformly random parameter sets,
+chosen the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from svgai.errors import SvgaiError
+from svgai.hookspecs import Constraints
+from svgai.images import load_image
+from svgai.methods.objective import rank, value
+from svgai.params import PRESETS, preset, sample
+from svgai.quality import Conversion, convert
+from svgai.router import IntelligentRouter, measured_quality
+
+PRESET_NAMES = ("defaults", *PRESETS)
+APPROACHES = ("router", "defaults", "presets", "random")
+
+
+@dataclass(frozen=True)
+class EvaluationImage:
+    """One image of a dataset split, with the source it came from."""
+
+    image_id: str
+    source: str
+    png: bytes
+
+
+def evaluation_images(dataset: Path, limit: int, split: str = "test") -> list[EvaluationImage]:
+    """The first ``limit`` images of ``split`` in image_id order (deterministic)."""
+    from svgai.dataset.store import read_images
+
+    table = read_images(dataset)
+    if table is None:
+        raise SvgaiError(f"{dataset}: no images.parquet; build a dataset with `svgai dataset build`")
+    columns = [table.column(c).to_pylist() for c in ("image_id", "source", "png", "split")]
+    images = sorted((EvaluationImage(i, s, p) for i, s, p, image_split in zip(*columns, strict=True) if image_split == split),
+                    key=lambda image: image.image_id)
+    if not images:
+        raise SvgaiError(f"{dataset}: no {split}-split images")
+    return images[:limit]
+
+
+def parts(conversion: Conversion) -> dict[str, Any]:
+    """A conversion's measured quality and every measured part of it (``Conversion.summary()``), flat."""
+    found: dict[str, Any] = {}
+    for key, figure in conversion.summary().items():
+        if isinstance(figure, Mapping) and key != "params":
+            found |= {f"{key}.{k}": v for k, v in figure.items()}
+        elif key != "params":
+            found[key] = figure
+    return found | {"quality": measured_quality(conversion)}
+
+
+def best_of(conversions: Mapping[str, Conversion], constraints: Constraints, reference_bytes: float | None) -> dict[str, Any]:
+    """The best of real ``conversions`` by the router's objective, with their count and total time."""
+    names = list(conversions)
+    order = rank(np.array([measured_quality(conversions[n]) for n in names]),
+                 np.array([conversions[n].svg_bytes for n in names]), constraints, reference_bytes)
+    best = names[int(order[0])]
+    spent_ms = sum(c.vectorize_ms + c.measure_ms for c in conversions.values())
+    return parts(conversions[best]) | {"chosen": best, "conversions": len(names), "ms": spent_ms}
+
+
+def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Constraints, random_count: int,
+             seed: int) -> dict[str, Any]:
+    """The router, the defaults, the best preset (and the best random set) on one image, all measured."""
+    rgb = load_image(image.png)
+    started = time.perf_counter()
+    routed = router.route(rgb, constraints)
+    router_ms = (time.perf_counter() - started) * 1e3
+    presets = {name: convert(rgb, preset(name)) for name in PRESET_NAMES}
+    reference = float(presets["defaults"].svg_bytes)
+    row: dict[str, Any] = {
+        "image_id": image.image_id, "source": image.source,
+        "router": parts(routed.conversion) | {
+            "method": routed.chosen.method, "predicted_ssim": routed.chosen.predicted_ssim,
+            "conversions": len(routed.conversions), "ms": router_ms, "choose_ms": routed.choice.choose_ms,
+            "convert_ms": routed.convert_ms, "fallbacks": [f.reason for f in routed.trail],
+        },
+        "defaults": best_of({"defaults": presets["defaults"]}, constraints, reference),
+        "presets": best_of(presets, constraints, reference),
+    }
+    if random_count:
+        drawn = sample(random_count, method="uniform", seed=seed)
+        row["random"] = best_of({f"random-{i}": convert(rgb, p) for i, p in enumerate(drawn)}, constraints, reference)
+    for approach in APPROACHES:
+        if approach in row:  # the objective value every approach is ranked by, on the same reference
+            measured = row[approach]
+            measured["objective"] = float(value(np.array([measured["quality"]]), np.array([measured["svg_bytes"]]),
+                                                constraints, reference)[0])
+    return row

@@ -1,0 +1,54 @@
+"""Summaries of evaluated images: overall and per source, with the router's wins and losses against its peers.
+
+The overall summary's ``targets`` checks ``svgai.targets.ROUTING`` (docs/targets.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from svgai.evaluation.measure import APPROACHES
+from svgai.targets import ROUTING, check
+
+WORSE_BY = 0.005
+"""A quality difference smaller than this is a tie; the router is "worse" only below it."""
+PEERS = ("defaults", "presets")
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{"all": ..., "source:NAME": ...}``: the summary of every image, then of each source's images."""
+    groups = {"all": rows} | {f"source:{s}": [r for r in rows if r["source"] == s] for s in sorted({r["source"] for r in rows})}
+    summaries = {name: summary(group) for name, group in groups.items()}
+    overall = summaries["all"]
+    figures = {
+        "quality_gain_vs_presets": overall["router_vs_presets"]["quality_gain"],
+        "bytes_ratio_vs_defaults": overall["router_vs_defaults"]["bytes_ratio"],
+        "worse_than_defaults_share": overall["router_vs_defaults"][f"worse_by_more_than_{WORSE_BY}"] / len(rows),
+        "conversions_per_image": overall["router"]["conversions"],
+        "router_choose_ms_p95": float(np.percentile([r["router"]["choose_ms"] for r in rows], 95)),
+    }
+    overall["targets"] = check(ROUTING, figures)
+    return summaries
+
+
+def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per approach the mean of every measured figure and time percentiles; the router against each peer."""
+    found: dict[str, Any] = {"images": len(rows)}
+    for approach in (a for a in APPROACHES if a in rows[0]):
+        measured = [r[approach] for r in rows]
+        numbers = [k for k, v in measured[0].items() if isinstance(v, int | float) and not isinstance(v, bool)]
+        means = {k: float(np.mean([m[k] for m in measured if m.get(k) is not None] or [np.nan])) for k in numbers}
+        ms = [m["ms"] for m in measured]
+        found[approach] = means | {"ms_p50": float(np.percentile(ms, 50)), "ms_p95": float(np.percentile(ms, 95))}
+    for peer in PEERS:
+        gains = np.array([r["router"]["quality"] - r[peer]["quality"] for r in rows])
+        found[f"router_vs_{peer}"] = {
+            "quality_gain": float(gains.mean()),
+            "objective_gain": found["router"]["objective"] - found[peer]["objective"],
+            "bytes_ratio": found["router"]["svg_bytes"] / found[peer]["svg_bytes"],
+            f"worse_by_more_than_{WORSE_BY}": int((gains < -WORSE_BY).sum()),
+            f"better_by_more_than_{WORSE_BY}": int((gains > WORSE_BY).sum()),
+        }
+    return found

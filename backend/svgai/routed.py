@@ -1,0 +1,124 @@
+"""What the router hands back: candidates, its choice, the routed result and the trail of fallbacks.
+
+``measured_quality`` is the one place that says which measurement of a conversion the router
+optimises and reports as "quality"; every comparison of real conversions reads it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from svgai.hookspecs import Constraints
+from svgai.log import get_logger
+from svgai.methods.objective import value
+from svgai.params import VTracerParams
+from svgai.quality import Conversion
+from svgai.scoring import PredictorScorer
+
+log = get_logger("router")
+
+
+def measured_quality(conversion: Conversion) -> float:
+    """The measured quality of a real conversion: what routing maximises and evaluations compare."""
+    return conversion.quality
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """One step the router did not take as planned: which plugin, and why."""
+
+    method: str
+    reason: str
+
+
+class Trail:
+    """The fallbacks of one routing, appended from worker threads too; each one is logged."""
+
+    def __init__(self, entries: list[Fallback] | None = None) -> None:
+        self.entries: list[Fallback] = list(entries or [])
+        self._lock = threading.Lock()
+
+    def add(self, method: str, reason: str) -> None:
+        log.info("fallback", method=method, reason=reason)
+        with self._lock:
+            self.entries.append(Fallback(method, reason))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A parameter set, the method that proposed it and its predicted quality (if a predictor ran)."""
+
+    params: VTracerParams
+    method: str
+    predicted_ssim: float | None = None
+    predicted_bytes: float | None = None
+
+
+@dataclass
+class Choice:
+    """The router's choice before converting: candidates best first, VTracer's defaults always last."""
+
+    candidates: list[Candidate]
+    predictor: str | None
+    reference_bytes: float | None
+    prepare_ms: float
+    choose_ms: float
+    trail: list[Fallback]
+    untried: list[str] = field(default_factory=list)
+    """Ranked methods after the one used, not called: quality feedback may ask them for more candidates."""
+    scorer: PredictorScorer | None = field(default=None, repr=False)
+    predictor_error: float | None = None
+    """The predictor's measured mean absolute error (``PerformanceInfo.expected_error``), if it has one."""
+
+    def close_candidates(self, constraints: Constraints) -> list[Candidate] | None:
+        """The best candidate and every other whose predicted objective value is within the predictor's
+        error of the best one's; ``None`` when the predictions cannot be trusted (no measured error, or a
+        candidate without a prediction)."""
+        predicted = [c.predicted_ssim for c in self.candidates]
+        if self.predictor_error is None or any(p is None for p in predicted):
+            return None
+        sizes = [np.nan if c.predicted_bytes is None else c.predicted_bytes for c in self.candidates]
+        values = value(np.array(predicted, dtype=np.float64), np.array(sizes), constraints, self.reference_bytes)
+        return [c for c, v in zip(self.candidates, values, strict=True) if v >= values[0] - self.predictor_error]
+
+
+@dataclass
+class Routed:
+    """A finished routing: the SVG of the best measured candidate and everything that led to it."""
+
+    choice: Choice
+    chosen: Candidate
+    conversion: Conversion
+    conversions: list[tuple[Candidate, Conversion]]
+    convert_ms: float
+    trail: list[Fallback] = field(default_factory=list)
+
+    def report(self) -> dict[str, Any]:
+        """JSON-ready summary (no SVG text)."""
+        return {
+            "quality": measured_quality(self.conversion),
+            "ssim": self.conversion.ssim,
+            "svg_bytes": self.conversion.svg_bytes,
+            "path_count": self.conversion.path_count,
+            "method": self.chosen.method,
+            "params": dict(self.chosen.params),
+            "predicted_ssim": self.chosen.predicted_ssim,
+            "predicted_bytes": self.chosen.predicted_bytes,
+            "predictor": self.choice.predictor,
+            "timings": {
+                "prepare_ms": round(self.choice.prepare_ms, 3),
+                "choose_ms": round(self.choice.choose_ms, 3),
+                "convert_ms": round(self.convert_ms, 3),
+            },
+            "conversions": [
+                {"method": c.method, "ssim": v.ssim, "svg_bytes": v.svg_bytes, "predicted_ssim": c.predicted_ssim,
+                 "predicted_bytes": c.predicted_bytes, "vectorize_ms": round(v.vectorize_ms, 3),
+                 "measure_ms": round(v.measure_ms, 3), "params": dict(c.params)}
+                for c, v in self.conversions
+            ],
+            "fallbacks": [{"method": f.method, "reason": f.reason} for f in self.trail],
+        }

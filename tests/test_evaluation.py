@@ -1,0 +1,73 @@
+"""``svgai eval routing`` on a tiny real dataset: the router against VTracer's defaults and presets, all measured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from svgai.evaluation import eval_group
+from svgai.evaluation.measure import PRESET_NAMES
+from svgai.evaluation.summary import WORSE_BY
+from svgai.images import encode_png, load_image
+from svgai.params import preset
+from svgai.quality import convert
+from svgai.router import measured_quality
+from svgai.targets import ROUTING
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def two_source_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``images.parquet`` of four fixture icons from two sources; three of them in the val split."""
+    folder = tmp_path_factory.mktemp("dataset")
+    names = ("python", "github", "firefoxbrowser", "two_colour")
+    rows = [{"image_id": f"{i:064x}", "source": "icons" if i < 2 else "logos", "name": name, "license": "CC0",
+             "split": "train" if i == 2 else "val", "png": encode_png(load_image(ROOT / "tests" / "fixtures" / f"{name}.png"))}
+            for i, name in enumerate(names)]
+    pq.write_table(pa.Table.from_pylist(rows), folder / "images.parquet")
+    return folder
+
+
+def test_eval_routing_measures_the_router_against_the_defaults_and_the_best_preset(
+    two_source_dataset: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "routing.json"
+    args = ["routing", "--dataset", str(two_source_dataset), "--split", "val", "--images", "3", "--out", str(out)]
+    result = CliRunner().invoke(eval_group, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    rows, price = report["images"], report["constraints"]["ssim_per_kb"]
+    assert [(r["image_id"][-1], r["source"]) for r in rows] == [("0", "icons"), ("1", "icons"), ("3", "logos")]
+    pngs = {r["image_id"]: r["png"] for r in pq.read_table(two_source_dataset / "images.parquet").to_pylist()}
+    for row in rows:
+        rgb = load_image(pngs[row["image_id"]])
+        defaults, best = row["defaults"], row["presets"]
+        again = convert(rgb)
+        assert (defaults["quality"], defaults["svg_bytes"]) == (pytest.approx(measured_quality(again)), again.svg_bytes)
+        chosen = convert(rgb, preset(best["chosen"]))
+        assert best["chosen"] in PRESET_NAMES and best["svg_bytes"] == chosen.svg_bytes and best["conversions"] == 4
+        # the best preset is ranked by the objective and the defaults are among the presets
+        assert best["objective"] >= defaults["objective"]
+        assert best["objective"] == pytest.approx(best["quality"] - price * (best["svg_bytes"] - again.svg_bytes) / 1000)
+        # every measured part of a conversion is reported, for the router and each peer
+        reported = {k for k in again.summary() if k not in ("params", "measures")} | {f"measures.{k}" for k in again.measures}
+        assert all(reported <= set(row[approach]) for approach in ("router", "defaults", "presets"))
+        assert row["router"]["conversions"] >= 1 and row["router"]["ms"] >= row["router"]["convert_ms"] > 0
+    summary = json.loads(result.stdout)
+    assert {k: s["images"] for k, s in summary.items()} == {"all": 3, "source:icons": 2, "source:logos": 1}
+    overall = summary["all"]
+    assert overall["router"]["conversions"] == pytest.approx(np.mean([r["router"]["conversions"] for r in rows]))
+    assert overall["presets"]["quality"] == pytest.approx(np.mean([r["presets"]["quality"] for r in rows]))
+    worse = sum(r["router"]["quality"] < r["defaults"]["quality"] - WORSE_BY for r in rows)
+    assert overall["router_vs_defaults"][f"worse_by_more_than_{WORSE_BY}"] == worse
+    targets = overall["targets"]
+    assert targets["conversions_per_image"]["measured"] == overall["router"]["conversions"]
+    assert targets["worse_than_defaults_share"]["measured"] == worse / 3
+    assert set(targets) == {t.name for t in ROUTING} and all(isinstance(t["met"], bool) for t in targets.values())
