@@ -27,7 +27,7 @@ import numpy as np
 import onnxruntime as ort
 
 from svgai.errors import InvalidParams, ModelUnavailable
-from svgai.images import ImageSource, load_image
+from svgai.images import ImageSource, load_rgba
 from svgai.model_folder import MANIFEST, PREFERENCE, find_model_dir
 from svgai.params import ENCODED_DIM, ENCODED_FEATURES, encode_many
 from svgai_quality.features import FEATURE_DIM, IMAGE_SIZE, prepare
@@ -212,15 +212,15 @@ class LocalQualityPredictor:
 
     def embed(self, image: ImageSource) -> np.ndarray:
         """The ``(E,)`` float32 embedding of an image, computed once per image content (LRU cache)."""
-        key, rgb = self._key(image)
+        key, raster = self._key(image)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-        if rgb is None:
-            rgb = load_image(image)
-        prepared = prepare(rgb)
+        if raster is None:
+            raster = load_rgba(image)
+        prepared = prepare(raster)
         (embedding,) = self._encoder.run(
             None, {"pixels": prepared.pixels[None], "features": prepared.features[None]}
         )
@@ -233,7 +233,7 @@ class LocalQualityPredictor:
         return result
 
     def _key(self, image: ImageSource) -> tuple[bytes, np.ndarray | None]:
-        """Cache key = hash of the RGB pixels; a file path is remembered by (path, mtime, size)."""
+        """Cache key = hash of the RGBA pixels; a file path is remembered by (path, mtime, size)."""
         if isinstance(image, str | os.PathLike):
             try:
                 stat = os.stat(image)
@@ -245,14 +245,14 @@ class LocalQualityPredictor:
                     known = self._paths.get(file_key)
                 if known is not None:
                     return known, None
-                rgb = load_image(image)
+                rgb = load_rgba(image)
                 key = self._hash(rgb)
                 with self._lock:
                     if len(self._paths) >= 4 * self.cache_size:
                         self._paths.clear()
                     self._paths[file_key] = key
                 return key, rgb
-        rgb = load_image(image)
+        rgb = load_rgba(image)
         return self._hash(rgb), rgb
 
     @staticmethod
