@@ -99,12 +99,12 @@ def torch_predictions(model: QualityModel, split: Split) -> tuple[np.ndarray, np
 
 def runtime_predictions(predictor: LocalQualityPredictor, split: Split) -> tuple[np.ndarray, np.ndarray]:
     """The same through the shipped runtime (ONNX Runtime), one image and its parameter sets at a time."""
-    ssim, log_bytes = [], []
+    quality, log_bytes = [], []
     for i in range(len(split)):
         prediction = predictor.predict(split.pngs[i], split.params[i][split.ok[i]])
-        ssim.append(prediction.quality)
+        quality.append(prediction.quality)
         log_bytes.append(np.log(prediction.svg_bytes))
-    return np.concatenate(ssim), np.concatenate(log_bytes)
+    return np.concatenate(quality), np.concatenate(log_bytes)
 
 
 def percentiles(call: Callable[[], object], repeats: int) -> dict[str, float]:
