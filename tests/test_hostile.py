@@ -413,7 +413,7 @@ MODEL_CASES: dict[str, tuple[Callable[[Path], None], str]] = {
 def test_the_tiny_model_itself_loads_and_predicts(tmp_path: Path, two_colour_path: Path) -> None:
     predictor = LocalQualityPredictor(model_folder(tmp_path / "model"))
     prediction = predictor.predict(two_colour_path, [{}, {"mode": "polygon"}])
-    assert prediction.ssim.shape == (2,) and np.all((prediction.ssim >= 0) & (prediction.ssim <= 1))
+    assert prediction.quality.shape == (2,) and np.all((prediction.quality >= 0) & (prediction.quality <= 1))
 
 
 @pytest.mark.parametrize(("damage", "says"), MODEL_CASES.values(), ids=MODEL_CASES.keys())
