@@ -258,7 +258,7 @@ FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSeri
 WORDS = 1200
 """Brand-like words of the text source (each set in one seeded font)."""
 _SYLLABLES = ("ka", "zo", "lu", "mi", "tron", "vex", "ora", "nix", "pa", "ly", "qu", "sta", "fy", "gen", "io",
-              "rex", "bo", "ta", "ri", "max", "el", "ux", "dal", "sen", "co", "vo", "pix", "hub", "ly", "ark")
+              "rex", "bo", "ta", "ri", "max", "el", "ux", "dal", "sen", "co", "vo", "pix", "hub", "ne", "ark")
 
 
 def brand_word(index: int) -> str:
