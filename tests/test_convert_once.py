@@ -48,7 +48,7 @@ class Predictor:
     @hookimpl
     def predict_candidates(self, candidates: list[Any]) -> Scores:
         precision = np.array([c["path_precision"] for c in candidates], dtype=np.float64)
-        return Scores(ssim=0.8 + 0.01 * precision, svg_bytes=np.full(len(candidates), 1000.0))
+        return Scores(quality=0.8 + 0.01 * precision, svg_bytes=np.full(len(candidates), 1000.0))
 
 
 def route_with(error: float | None, image: Path) -> Routed:
@@ -95,7 +95,7 @@ def test_the_shipped_predictor_reports_its_validated_error_and_the_router_conver
     routed = router.route(example_logo, constraints)
     choice = routed.choice
     assert choice.predictor == "quality" and choice.predictor_error == pytest.approx(mae)
-    values = value(np.array([c.predicted_ssim for c in choice.candidates]),
+    values = value(np.array([c.predicted_quality for c in choice.candidates]),
                    np.array([c.predicted_bytes for c in choice.candidates]), constraints, choice.reference_bytes)
     close = [c for c, v in zip(choice.candidates[1:], values[1:], strict=True) if v >= values[0] - mae]
     assert [c for c, _ in routed.conversions] == [choice.candidates[0], *close][: constraints.max_conversions]

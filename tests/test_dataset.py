@@ -427,7 +427,7 @@ def test_mining_labels_the_predictors_favourites_of_train_and_val_images_and_res
     assert data.card is not None and data.card["mined"]["labels"] == len(mined) and data.card["mined"]["predictors"] == ["quality"]
     first = next(r for r in mined if r["set_index"] == MINED_BASE)
     scores = LocalQualityPredictor().predict(load_image(images[first["image_id"]]["png"]), search.encoded_candidates())
-    picked = favourites(scores.ssim, scores.svg_bytes, search.candidates(), 2)
+    picked = favourites(scores.quality, scores.svg_bytes, search.candidates(), 2)
     assert {k: first[k] for k in NAMES} == picked[0] and first["quality"] is not None
     assert first["width"] == images[first["image_id"]]["width"]
     again = CliRunner().invoke(cli, ["dataset", "mine", "--dataset", str(out), "--sets", "2", "--workers", "1"])

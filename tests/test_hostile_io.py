@@ -98,6 +98,26 @@ def test_an_unwritable_output_is_refused_before_converting(tmp_path: Path, outpu
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no file named newdir, no temporary
 
 
+def test_a_batch_never_overwrites_one_of_its_inputs(logo: Path) -> None:
+    disguised = logo.with_name("x.svg")
+    disguised.write_bytes(logo.read_bytes())
+    before = digest(disguised)
+    assert_one_line_error(run(str(logo), str(disguised), "--force", *EXPLICIT), "is the input image itself")
+    assert digest(disguised) == before and not logo.with_suffix(".svg").exists()
+
+
+@pytest.mark.parametrize(("output", "says"), [("{tmp}/file.txt", "is not a folder"), ("/proc/batch", "cannot be written")],
+                         ids=["a file", "/proc"])
+def test_a_batch_output_folder_that_cannot_be_written_is_refused_before_converting(
+    logo: Path, output: str, says: str
+) -> None:
+    (logo.parent / "file.txt").write_text("not a folder")
+    second = logo.with_name("second.png")
+    second.write_bytes(logo.read_bytes())
+    assert_one_line_error(run(str(logo), str(second), "-o", output.format(tmp=logo.parent), *EXPLICIT), says)
+    assert sorted(p.name for p in logo.parent.iterdir()) == ["file.txt", "logo.png", "second.png"]
+
+
 # case 2: non-regular targets are written, never replaced
 
 
@@ -223,10 +243,10 @@ def test_a_missed_target_is_reported_and_exits_3(logo: Path) -> None:
     result = run(str(logo), "--target-ssim", "1.0", "--json", *coarse)
     assert result.exit_code == 3, result.output
     report = json.loads(result.stdout)
-    assert report["ssim"] < 1.0 and report["target_met"] is False
+    assert report["quality"] < 1.0 and report["target_met"] is False  # the target is on the v2 quality
     assert "misses the target" in result.stderr
     assert logo.with_suffix(".svg").read_text().rstrip().endswith("</svg>")  # written all the same
-    met = run(str(logo), "--target-ssim", f"{report['ssim'] - 0.01:.4f}", "--json", *coarse)
+    met = run(str(logo), "--target-ssim", f"{report['quality'] - 0.01:.4f}", "--json", *coarse)
     assert met.exit_code == 0 and json.loads(met.stdout)["target_met"] is True
 
 

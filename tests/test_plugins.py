@@ -111,7 +111,7 @@ def test_svgai_plugins_lists_plugins_hooks_and_live_performance(two_colour_path:
     assert quality["method_objective"] is None and quality["predictor_pearson"] == quality["performance"]["expected_quality"]
     table = runner.invoke(plugins_command, [])
     lines = table.output.splitlines()
-    assert table.exit_code == 0 and lines[0].split()[:6] == ["plugin", "available", "mean", "SSIM", "Pearson", "r"]
+    assert table.exit_code == 0 and lines[0].split()[:5] == ["plugin", "available", "objective", "Pearson", "r"]
     assert any(line.startswith("defaults ") and "svgai.methods.defaults" in line for line in lines)
     assert any(line.startswith("quality ") and "svgai_quality.plugin:OptimizedLocalQualityPredictor" in line for line in lines)
 
@@ -147,7 +147,7 @@ def test_the_quality_plugin_reports_the_validated_model_and_predicts(two_colour_
     assert 0.0 <= predicted <= 1.0
     scores = call_plugin(plugins.manager, "quality", "predict_candidates", image=load_image(two_colour_path),
                          candidates=sample(32, seed=1), encoded=None)
-    assert scores.ssim.shape == scores.svg_bytes.shape == (32,) and np.all(scores.svg_bytes > 0)
+    assert scores.quality.shape == scores.svg_bytes.shape == (32,) and np.all(scores.svg_bytes > 0)
     after = performance_of(plugins.manager, "quality")
     assert after["calls"] >= info["calls"] + 2 and after["latency_p50_ms"] is not None
 

@@ -37,8 +37,8 @@ def test_predictions_are_in_range_and_match_torch(model: dict[str, Path]) -> Non
     assert predictor.variant == "distilled"
     candidates = sample(16, seed=3)
     prediction = predictor.predict(FIXTURES[0], candidates)
-    assert prediction.ssim.shape == prediction.svg_bytes.shape == (16,)
-    assert np.all((prediction.ssim >= 0) & (prediction.ssim <= 1)) and np.all(prediction.svg_bytes > 0)
+    assert prediction.quality.shape == prediction.svg_bytes.shape == (16,)
+    assert np.all((prediction.quality >= 0) & (prediction.quality <= 1)) and np.all(prediction.svg_bytes > 0)
     prepared = prepare(load_image(FIXTURES[0]))
     student = load_checkpoint(model["models"] / "student.safetensors")
     with torch.no_grad():
@@ -47,10 +47,10 @@ def test_predictions_are_in_range_and_match_torch(model: dict[str, Path]) -> Non
             torch.from_numpy(prepared.features[None]).expand(16, -1),
             torch.from_numpy(encode_many(candidates)),
         )
-    assert np.allclose(prediction.ssim, ssim.numpy(), atol=1e-5)
+    assert np.allclose(prediction.quality, ssim.numpy(), atol=1e-5)
     assert np.allclose(np.log(prediction.svg_bytes), log_bytes.numpy(), atol=1e-4)
     assert predictor.predict_quality(FIXTURES[0], candidates[2]) == pytest.approx(
-        float(prediction.ssim[2]), abs=1e-6
+        float(prediction.quality[2]), abs=1e-6
     )
     assert predictor.predict_svg_bytes(FIXTURES[0], candidates[2]) == pytest.approx(
         float(prediction.svg_bytes[2]), rel=1e-5
@@ -64,7 +64,7 @@ def test_every_variant_loads_and_agrees_roughly(model: dict[str, Path]) -> None:
         for v in ("distilled", "quantized", "pruned")
     }
     for prediction in results.values():
-        assert np.all(np.isfinite(prediction.ssim)) and np.all(np.isfinite(prediction.svg_bytes))
+        assert np.all(np.isfinite(prediction.quality)) and np.all(np.isfinite(prediction.svg_bytes))
 
 
 def test_embeddings_are_cached_by_image_content_in_a_bounded_lru(model: dict[str, Path]) -> None:

@@ -36,7 +36,7 @@ def test_the_readme_usage_snippet_runs_on_the_example_logo(monkeypatch: pytest.M
     assert str(namespace["svg"]).lstrip().startswith("<?xml") and report["svg_bytes"] > 0
     conversion = namespace["conversion"]
     assert isinstance(conversion, Conversion) and conversion.params["mode"] == "polygon"
-    assert 0.0 <= float(namespace["predicted_ssim"]) <= 1.0  # type: ignore[arg-type]
+    assert 0.0 <= float(namespace["predicted_quality"]) <= 1.0  # type: ignore[arg-type]
     assert np.asarray(namespace["batch"].ssim).shape == (8,)  # type: ignore[attr-defined]
 
 

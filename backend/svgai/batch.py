@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from svgai.errors import InvalidImage, InvalidParams
-from svgai.files import check_output_path, save
+from svgai.errors import InvalidImage, InvalidOutput, InvalidParams
+from svgai.files import check_output_folder, check_output_path, same_file, save
 from svgai.manifest import STDIO, ImageRecord, record
 
 if TYPE_CHECKING:
@@ -85,6 +85,8 @@ def plan(arguments: Sequence[str], output: str | None, options: Options, *, recu
     """The jobs for the command line's inputs; raises ``InvalidImage`` when they name no image."""
     if not arguments:
         raise InvalidImage("no input given; accepted: image files, folders of images, glob patterns or - (stdin)")
+    if output == "":
+        raise InvalidOutput("the output path is empty; accepted: a file, a folder or - (standard output)")
     if list(arguments) == [STDIO]:
         return [Job(STDIO, output or STDIO, options)]
     if STDIO in arguments:
@@ -98,6 +100,8 @@ def plan(arguments: Sequence[str], output: str | None, options: Options, *, recu
         return [Job(str(image), target, options)]
     if output == STDIO:
         raise InvalidImage("several images cannot all be written to - (standard output); give -o a folder")
+    if output is not None:
+        check_output_folder(output)
     jobs = [
         Job(str(image), str(Path(output) / name.with_suffix(".svg")) if output else str(image.with_suffix(".svg")), options)
         for image, name in pairs
@@ -109,6 +113,9 @@ def plan(arguments: Sequence[str], output: str | None, options: Options, *, recu
 def _refuse_collisions(jobs: list[Job]) -> None:
     seen: dict[str, str] = {}
     for job in jobs:
+        if same_file(Path(job.output), Path(job.input)):
+            raise InvalidOutput(f"{job.output}: is the input image itself; refusing to overwrite it "
+                                "(give -o a folder)")
         other = seen.setdefault(os.path.abspath(job.output), job.input)
         if other != job.input:
             raise InvalidImage(f"{other} and {job.input} would both be written to {job.output}; "
@@ -168,6 +175,7 @@ def worker_router() -> IntelligentRouter:
         from svgai.router import IntelligentRouter
 
         _router = IntelligentRouter()
+        _router.warm_up()  # plugins that load a model when first asked do so now, not within one image's budget
     return _router
 
 

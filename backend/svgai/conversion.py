@@ -76,7 +76,7 @@ def run_conversion(
     reuses a router across conversions (a batch worker keeps one); by default a new one is built.
     Report keys: ``quality, measures, ssim, svg_bytes, path_count, vectorize_ms, measure_ms,
     measure_error, method, fallbacks, params, target_met`` and, when the router chose,
-    ``predicted_ssim, predicted_bytes, predictor, timings, conversions`` (every real conversion it
+    ``predicted_quality, predicted_bytes, predictor, timings, conversions`` (every real conversion it
     tried); plus ``svg, input, width, height, input_has_alpha, background`` (``input`` is ``-`` for
     image data that came without a path). ``target_met`` is ``None`` without a target or when
     measuring failed (``quality`` and ``ssim`` are then ``None`` and ``measure_error`` says why).

@@ -84,7 +84,7 @@ def check_output_path(output: str | os.PathLike[str], *, source: str | os.PathLi
     if text.endswith(("/", os.sep)) or path.is_dir():
         what = "is a directory" if path.is_dir() else "ends with a slash, so it names a directory"
         raise InvalidOutput(f"{text}: {what}; accepted: a file path such as {path / 'logo.svg'}")
-    if source is not None and _same_file(path, Path(source)):
+    if source is not None and same_file(path, Path(source)):
         raise InvalidOutput(f"{text}: is the input image itself; refusing to overwrite it (give another -o)")
     folder = path.parent
     if not folder.is_dir():
@@ -107,7 +107,30 @@ def check_output_path(output: str | os.PathLike[str], *, source: str | os.PathLi
     return path
 
 
-def _same_file(output: Path, source: Path) -> bool:
+def check_output_folder(output: str | os.PathLike[str]) -> Path:
+    """Return ``output`` as a ``Path`` if it is, or can become, a folder files can be written in.
+
+    For several images, whose SVGs go into one folder. Nothing is created: the nearest existing
+    folder on the way is probed. Raises ``InvalidOutput`` saying why not.
+    """
+    path = Path(output)
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "is not a folder" if existing == path else f"cannot be made: {existing} is not a folder"
+        raise InvalidOutput(f"{os.fspath(output)}: {what}; with several images, -o names a folder")
+    try:
+        probe, fd = _create_beside(existing.resolve() / "probe")
+    except OSError as e:
+        raise InvalidOutput(f"{os.fspath(output)}: cannot be written in {existing} ({e.strerror or e})") from None
+    os.close(fd)
+    probe.unlink()
+    return path
+
+
+def same_file(output: Path, source: Path) -> bool:
+    """Whether ``output`` is ``source`` (the same inode, or the same path when either is missing)."""
     try:
         return os.path.samefile(output, source)
     except OSError:  # one of them does not exist (yet)

@@ -63,17 +63,19 @@ class PerformanceInfo(_MeasuredPerformance, total=False):
     ``available``: really checked — e.g. its model file loaded and answered one call.
     ``reason``: why it is unavailable (``None`` when available).
     ``expected_quality``: the figure the router ranks by, measured on validation images by a command
-    in the repository (``None`` if the plugin was never validated). For a method: the mean real SSIM
-    of the parameters it chose. For a predictor: the Pearson correlation of its predicted SSIM with
-    the real SSIM.
+    in the repository (``None`` if the plugin was never validated). For a method: the mean objective
+    value (measured quality with the price on size, ``svgai.methods.objective``) of the parameters it
+    chose under the router's default constraints. For a predictor: the Pearson correlation of its
+    predicted with the measured quality (docs/quality.md).
     ``quality_source``: where ``expected_quality`` comes from (file and the command that wrote it).
     ``latency_p50_ms`` / ``latency_p95_ms``: running percentiles of this process's real calls
     (``None`` before the first call). ``calls`` / ``failures``: counts of those calls.
     ``needs_predictor``: the method cannot run without a quality predictor (its ``scorer``). It need
     not look for one: ``svgai.plugins.performance_of`` reports it unavailable unless a predictor is
     registered and loads.
-    ``expected_error`` (optional, predictors only): the mean absolute error of its predicted quality
-    on validation images, from the same file as ``expected_quality``. The router converts more than
+    ``expected_error`` (optional, predictors only): the error of its predicted quality differences
+    between one image's parameter sets (within-image MAE) on validation images, from the same file as
+    ``expected_quality``. The router converts more than
     one candidate only when their predicted objective values are closer than this (``None`` or
     absent: not measured, so every prediction counts as uncertain).
     """
@@ -88,12 +90,13 @@ PERFORMANCE_KEYS: tuple[str, ...] = tuple(PerformanceInfo.__annotations__)
 class Constraints:
     """What the caller asks of the router for one image.
 
-    ``target_ssim``: the quality to reach; ``None`` means "the best SSIM for its size" (below).
+    ``target_ssim``: the quality (docs/quality.md) to reach; ``None`` means "the best quality for its
+    size" (below). The name is kept from the first quality measure.
     ``budget_ms``: time the methods may spend choosing (the conversion is not counted).
     ``ssim_per_kb``: size preference as a price — every kilobyte of SVG over VTracer's defaults for
-    the image must buy this much SSIM (``0``/``None``: size is free). See ``svgai.methods.objective``.
-    The default 0.0005 was chosen on the validation split (``svgai eval routing --split val
-    --ssim-per-kb X``): it kept the mean SVG size near the defaults' while buying the most SSIM.
+    the image must buy this much quality (``0``/``None``: size is free). See ``svgai.methods.objective``.
+    The default is chosen on the validation split (``svgai eval routing --split val --ssim-per-kb X``;
+    README, "What it measures").
     ``max_bytes_ratio``: size cap — candidates whose SVG is larger than this many times the size of
     VTracer's defaults for the image are not chosen (``None``: no cap).
     ``max_conversions``: real conversions the router may run for quality feedback.
@@ -138,7 +141,8 @@ def _check(name: str, value: object, in_range: Callable[[float], bool], accepted
 class Scores:
     """Predicted quality of candidate parameter sets for one image (one value per candidate)."""
 
-    ssim: np.ndarray
+    quality: np.ndarray
+    """The predicted quality (docs/quality.md), in [0, 1]."""
     svg_bytes: np.ndarray
 
 
@@ -173,18 +177,18 @@ class BasePredictor:
 
     @hookspec
     def predict_quality(self, image_path: str, params: Mapping[str, Any]) -> float:  # type: ignore[empty-body]
-        """Predict the SSIM that converting ``image_path`` with ``params`` would measure.
+        """Predict the quality that converting ``image_path`` with ``params`` would measure.
 
         :param image_path: path of a raster image readable by ``svgai.images.load_image``.
         :param params: a complete, validated VTracer parameter set (``svgai.params.validate``).
-        :return: the predicted SSIM (the label defined in docs/quality.md), a float in [0, 1].
+        :return: the predicted quality (defined in docs/quality.md), a float in [0, 1].
         """
 
     @hookspec
     def predict_candidates(  # type: ignore[empty-body]
         self, image: np.ndarray, candidates: Sequence[Mapping[str, Any]], encoded: np.ndarray | None
     ) -> Scores:
-        """Predict SSIM and SVG bytes of many parameter sets for one image, in one batch.
+        """Predict quality and SVG bytes of many parameter sets for one image, in one batch.
 
         This is what makes search cheap: the image is encoded once, then every candidate costs
         microseconds. The router uses the available predictor with the highest expected quality.
@@ -193,7 +197,7 @@ class BasePredictor:
         :param candidates: complete, validated parameter sets.
         :param encoded: the same sets as ``svgai.params.encode_many`` encodes them (the fixed model
             encoding), or ``None``; a predictor that takes that encoding can skip re-encoding.
-        :return: :class:`Scores` with one predicted SSIM (in [0, 1]) and one predicted byte count (a
+        :return: :class:`Scores` with one predicted quality (in [0, 1]) and one predicted byte count (a
             finite number > 0) per candidate; any other answer drops the predictor for this image.
         """
 
@@ -214,8 +218,8 @@ class BaseMethod:
         of range makes the router reject the whole answer and fall back to the next method.
 
         :param image: the raster, ``(H, W, 3)`` uint8 on white, read-only (copy it to change it).
-        :param constraints: the caller's :class:`Constraints` (target SSIM, time budget, size).
-        :param scorer: predicts SSIM and bytes of candidate sets for this image with the best
+        :param constraints: the caller's :class:`Constraints` (target quality, time budget, size).
+        :param scorer: predicts quality and bytes of candidate sets for this image with the best
             available predictor, or ``None`` when no predictor is available.
         :return: a non-empty list of parameter dicts, the one the method prefers first.
         """

@@ -36,12 +36,14 @@ class ImageRecord(TypedDict):
     error: str | None
 
 
-def measured(report: dict[str, Any]) -> tuple[float, dict[str, float]]:
+def measured(report: dict[str, Any]) -> tuple[float | None, dict[str, float]]:
     """The measured quality of a conversion report and its parts.
 
     ``quality`` with its ``measures`` where the report has them, else SSIM alone — the one place
-    that knows which quality fields a report carries.
+    that knows which quality fields a report carries; ``(None, {})`` when measuring failed.
     """
+    if report.get("measure_error") is not None:
+        return None, {}
     if "quality" in report:
         return float(report["quality"]), {k: float(v) for k, v in (report.get("measures") or {}).items()}
     return float(report["ssim"]), {"ssim": float(report["ssim"])}
@@ -59,7 +61,8 @@ def record(input: str, output: str, status: str, time_ms: float, report: dict[st
     return ImageRecord(
         input=input, output=output, status=status, method=report.get("method"), params=report.get("params"),
         quality=quality, measures=measures, svg_bytes=report.get("svg_bytes"), path_count=report.get("path_count"),
-        input_bytes=input_bytes, time_ms=round(time_ms, 1), fallbacks=report.get("fallbacks", []), error=error,
+        input_bytes=input_bytes, time_ms=round(time_ms, 1), fallbacks=report.get("fallbacks", []),
+        error=error or report.get("measure_error"),
     )
 
 

@@ -54,7 +54,7 @@ class Candidate:
 
     params: VTracerParams
     method: str
-    predicted_ssim: float | None = None
+    predicted_quality: float | None = None
     predicted_bytes: float | None = None
 
 
@@ -78,7 +78,7 @@ class Choice:
         """The best candidate and every other whose predicted objective value is within the predictor's
         error of the best one's; ``None`` when the predictions cannot be trusted (no measured error, or a
         candidate without a prediction)."""
-        predicted = [c.predicted_ssim for c in self.candidates]
+        predicted = [c.predicted_quality for c in self.candidates]
         if self.predictor_error is None or any(p is None for p in predicted):
             return None
         sizes = [np.nan if c.predicted_bytes is None else c.predicted_bytes for c in self.candidates]
@@ -106,7 +106,7 @@ class Routed:
             "path_count": self.conversion.path_count,
             "method": self.chosen.method,
             "params": dict(self.chosen.params),
-            "predicted_ssim": self.chosen.predicted_ssim,
+            "predicted_quality": self.chosen.predicted_quality,
             "predicted_bytes": self.chosen.predicted_bytes,
             "predictor": self.choice.predictor,
             "timings": {
@@ -115,7 +115,7 @@ class Routed:
                 "convert_ms": round(self.convert_ms, 3),
             },
             "conversions": [
-                {"method": c.method, "ssim": v.ssim, "svg_bytes": v.svg_bytes, "predicted_ssim": c.predicted_ssim,
+                {"method": c.method, "quality": measured_quality(v), "ssim": v.ssim, "svg_bytes": v.svg_bytes, "predicted_quality": c.predicted_quality,
                  "predicted_bytes": c.predicted_bytes, "vectorize_ms": round(v.vectorize_ms, 3),
                  "measure_ms": round(v.measure_ms, 3), "params": dict(c.params)}
                 for c, v in self.conversions

@@ -187,7 +187,7 @@ class IntelligentRouter:
                 unmeasured = unmeasured or (candidate, conversion)
                 continue
             log.info("converted", method=candidate.method, quality=measured_quality(conversion),
-                     svg_bytes=conversion.svg_bytes, predicted_ssim=candidate.predicted_ssim,
+                     svg_bytes=conversion.svg_bytes, predicted_quality=candidate.predicted_quality,
                      vectorize_ms=conversion.vectorize_ms)
             tried.append((candidate, conversion))
         if not tried and unmeasured is not None:  # an SVG nobody could measure beats none at all
@@ -252,7 +252,7 @@ class IntelligentRouter:
         except Exception as e:
             trail.add(scorer.name, f"prediction failed: {type(e).__name__}: {e}")
             return Candidate(fresh, name)
-        return Candidate(fresh, name, float(scores.ssim[0]), float(scores.svg_bytes[0]) if np.isfinite(scores.svg_bytes[0]) else None)
+        return Candidate(fresh, name, float(scores.quality[0]), float(scores.svg_bytes[0]) if np.isfinite(scores.svg_bytes[0]) else None)
 
     def _ask(self, name: str, rgb: np.ndarray, constraints: Constraints, scorer: PredictorScorer | None,
              timeout_s: float, trail: Trail) -> list[VTracerParams] | None:
@@ -346,10 +346,10 @@ class IntelligentRouter:
         reference = float(scores.svg_bytes[0]) if np.isfinite(scores.svg_bytes[0]) else None
         scored = [
             Candidate(c.params, c.method, float(s), float(b) if np.isfinite(b) else None)
-            for c, s, b in zip(candidates, scores.ssim[1:], scores.svg_bytes[1:], strict=True)
+            for c, s, b in zip(candidates, scores.quality[1:], scores.svg_bytes[1:], strict=True)
         ]
         if reorder:
-            scored = [scored[i] for i in rank(scores.ssim[1:], scores.svg_bytes[1:], constraints, reference)]
+            scored = [scored[i] for i in rank(scores.quality[1:], scores.svg_bytes[1:], constraints, reference)]
         return scored, reference
 
 

@@ -65,7 +65,7 @@ class PredictorScorer:
                                  encoded=encoded)
             if not isinstance(scores, Scores):
                 raise PluginError(f"returned {type(scores).__name__}, not Scores")
-            ssim = np.asarray(scores.ssim, dtype=np.float64).reshape(-1)
+            ssim = np.asarray(scores.quality, dtype=np.float64).reshape(-1)
             svg_bytes = np.asarray(scores.svg_bytes, dtype=np.float64).reshape(-1)
         else:
             ssim = np.array([
@@ -81,7 +81,7 @@ class PredictorScorer:
         wrong = svg_bytes[~(np.isfinite(svg_bytes) & (svg_bytes > 0.0))] if batch else svg_bytes[:0]
         if wrong.size:
             raise PluginError(f"predicted {float(wrong[0])!r} SVG bytes; accepted: a finite number > 0")
-        return Scores(ssim=ssim, svg_bytes=svg_bytes)
+        return Scores(quality=ssim, svg_bytes=svg_bytes)
 
 
 def build_scorer(manager: pluggy.PluginManager, infos: Mapping[str, PerformanceInfo], image: np.ndarray,

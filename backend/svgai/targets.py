@@ -40,32 +40,39 @@ class Target:
 
 
 PREDICTOR: tuple[Target, ...] = (
-    Target("pearson", "Pearson(predicted, real SSIM), test split", 0.95, "", False,
-           "Pearson correlation of predicted with real SSIM over every label of the test split "
-           "(images never seen in training), for the default variant."),
-    Target("mae", "MAE of predicted SSIM, test split", 0.03, "", True,
-           "Mean absolute error of the predicted SSIM over the same labels."),
-    Target("within_image_spearman", "within-image Spearman, test split", 0.8, "", False,
-           "Mean over test images of the Spearman correlation between predicted and real SSIM of that "
-           "image's parameter sets: does the predictor order one image's candidates right."),
+    Target("pearson", "Pearson(predicted, real quality), test split", 0.95, "", False,
+           "Pearson correlation of the predicted with the measured quality (docs/quality.md) over every "
+           "label of the per-image test split (images never seen in training), for the default variant."),
+    Target("mae", "MAE of predicted quality, test split", 0.03, "", True,
+           "Mean absolute error of the predicted quality over the same labels."),
+    Target("within_image_spearman", "within-image Spearman, test split", 0.9, "", False,
+           "Mean over test images of the Spearman correlation between predicted and measured quality of "
+           "that image's parameter sets: does the predictor order one image's candidates right."),
+    Target("size_median_relative_error", "size: median relative error, test split", 0.15, "", True,
+           "Median over the test labels of |predicted / real SVG bytes − 1|."),
+    Target("heldout_pearson", "Pearson, held-out sources", 0.95, "", False,
+           "As `pearson`, on the images of the sources held out of training entirely (leave-source-out)."),
+    Target("heldout_mae", "MAE, held-out sources", 0.03, "", True,
+           "As `mae`, on the held-out sources."),
+    Target("heldout_within_image_spearman", "within-image Spearman, held-out sources", 0.9, "", False,
+           "As `within_image_spearman`, on the held-out sources."),
+    Target("heldout_size_median_relative_error", "size: median relative error, held-out sources", 0.15, "", True,
+           "As `size_median_relative_error`, on the held-out sources."),
     Target("int8_pearson_loss", "Pearson lost by int8 quantisation", 0.01, "", True,
            "Pearson of the fp32 ONNX student minus Pearson of its int8 (QInt8) variant."),
-    Target("predict_new_image_p50_ms", "predict_quality, new image: p50", 8.0, "ms", True,
-           "One `predict_quality` call on a 256×256 PNG file not seen before: decode, features, encoder "
-           "and head."),
-    Target("predict_new_image_p95_ms", "predict_quality, new image: p95", 15.0, "ms", True,
-           "The same call's 95th percentile."),
-    Target("predict_cached_p50_ms", "same image, new params (cached): p50", 0.1, "ms", True,
+    Target("predict_new_image_p50_ms", "predict_quality, new image: p50", 3.0, "ms", True,
+           "One `predict_quality` call on a PNG file not seen before: decode, features, encoder and head."),
+    Target("predict_cached_p50_ms", "same image, new params (cached): p50", 0.05, "ms", True,
            "`predict_quality` on an image whose embedding is cached: only the head runs."),
-    Target("predict_1024_encoded_p50_ms", "1024 candidates for one image: p50", 5.0, "ms", True,
+    Target("predict_1024_encoded_p50_ms", "1024 candidates for one image: p50", 2.0, "ms", True,
            "`predict` on one image with 1,024 parameter sets already encoded (the search's batch)."),
     Target("batched_speed_up", "per candidate vs the real loop, batched", 1000.0, "×", False,
-           "Time per candidate of the real loop (VTracer + resvg + SSIM) divided by the time per "
+           "Time per candidate of the real loop (VTracer + render + measures) divided by the time per "
            "candidate of the 1,024-set batched prediction (bench only)."),
-    Target("student_mb", "shipped student (encoder + head)", 5.0, "MB", True,
+    Target("student_mb", "shipped student (encoder + head)", 2.0, "MB", True,
            "Bytes of the default variant's two ONNX files (encoder + head), the model a user loads; "
            "other variants are not counted."),
-    Target("process_peak_rss_mb", "peak RSS of a predicting process", 150.0, "MB", True,
+    Target("process_peak_rss_mb", "peak RSS of a predicting process", 100.0, "MB", True,
            "Peak resident memory (VmHWM) of a fresh Python process that loads the predictor and scores "
            "1,024 sets; torch must not be imported."),
 )
@@ -82,6 +89,12 @@ ROUTING: tuple[Target, ...] = (
            "Mean number of real conversions (VTracer + measuring) the router ran per image."),
     Target("router_choose_ms_p95", "choosing: p95", 100.0, "ms", True,
            "Time the router spends choosing (methods and predictor), conversions excluded."),
+    Target("staircase_share", "staircase (mode=none) outputs on non-pixel-art images", 0.05, "", True,
+           "Share of the router's SVGs traced in VTracer's pixel mode among images whose source is not "
+           "pixel art: staircases where a designer expects curves."),
+    Target("route_p50_vs_defaults_conversion", "route time vs one defaults conversion: p50", 1.5, "×", True,
+           "Median time of a whole `route` (choosing and every conversion) divided by the median time of "
+           "one conversion (VTracer + measuring) with VTracer's defaults, in the same run."),
 )
 
 

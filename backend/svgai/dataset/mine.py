@@ -86,7 +86,7 @@ def mine(dataset: Path, *, sets: int, workers: int | None, task_timeout_s: float
             raise ModelUnavailable("no quality predictor is available to rank the candidates")
         scores = scorer(pool, encoded)
         used.add(scorer.name)
-        picked = favourites(scores.ssim, scores.svg_bytes, pool, sets)
+        picked = favourites(scores.quality, scores.svg_bytes, pool, sets)
         tasks.append(Task(row["image_id"], row["png"], tuple((MINED_BASE + k, picked[k]) for k in range(len(picked))
                                                              if MINED_BASE + k in todo), row["reference_png"]))
     executor = make_executor("process", workers=workers, address=None, timeout_s=task_timeout_s)

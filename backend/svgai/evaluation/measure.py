@@ -19,10 +19,10 @@ import numpy as np
 
 from svgai.errors import SvgaiError
 from svgai.hookspecs import Constraints
-from svgai.images import load_image
+from svgai.images import load_rgba
 from svgai.methods.objective import rank, value
 from svgai.params import PRESETS, preset, sample
-from svgai.quality import Conversion, convert
+from svgai.quality import Conversion, Reference, convert
 from svgai.router import IntelligentRouter, measured_quality
 
 PRESET_NAMES = ("defaults", *PRESETS)
@@ -36,6 +36,16 @@ class EvaluationImage:
     image_id: str
     source: str
     png: bytes
+    reference_png: bytes | None = None
+    """The ground truth at the comparison size (docs/data.md), ``None`` where the image has none."""
+    kind: str = "vector"
+    """The source's kind (``pixel`` for pixel art, where staircases are right)."""
+
+    def reference(self) -> Reference:
+        """What every approach's SVG is judged against: the ground truth, else the proxy."""
+        if self.reference_png is None:
+            return Reference.of(self.png)
+        return Reference.of(self.png, scaled=load_rgba(self.reference_png))
 
 
 def evaluation_images(dataset: Path, limit: int, split: str = "test") -> list[EvaluationImage]:
@@ -46,7 +56,10 @@ def evaluation_images(dataset: Path, limit: int, split: str = "test") -> list[Ev
     if table is None:
         raise SvgaiError(f"{dataset}: no images.parquet; build a dataset with `svgai dataset build`")
     columns = [table.column(c).to_pylist() for c in ("image_id", "source", "png", "split")]
-    images = sorted((EvaluationImage(i, s, p) for i, s, p, image_split in zip(*columns, strict=True) if image_split == split),
+    optional = [table.column(c).to_pylist() if c in table.column_names else [default] * table.num_rows
+                for c, default in (("reference_png", None), ("kind", "vector"))]
+    images = sorted((EvaluationImage(i, s, p, truth, kind)
+                     for i, s, p, image_split, truth, kind in zip(*columns, *optional, strict=True) if image_split == split),
                     key=lambda image: image.image_id)
     if not images:
         raise SvgaiError(f"{dataset}: no {split}-split images")
@@ -76,17 +89,24 @@ def best_of(conversions: Mapping[str, Conversion], constraints: Constraints, ref
 
 def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Constraints, random_count: int,
              seed: int) -> dict[str, Any]:
-    """The router, the defaults, the best preset (and the best random set) on one image, all measured."""
-    rgb = load_image(image.png)
+    """The router, the defaults, the best preset (and the best random set) on one image, all measured.
+
+    The router gets the image file as a user would give it (its own quality feedback judges against
+    the proxy); every approach's SVG is then judged against the image's reference (ground truth where
+    the dataset has one), so all are compared on the same footing.
+    """
+    truth = image.reference()
     started = time.perf_counter()
-    routed = router.route(rgb, constraints)
+    routed = router.route(image.png, constraints)
     router_ms = (time.perf_counter() - started) * 1e3
-    presets = {name: convert(rgb, preset(name)) for name in PRESET_NAMES}
+    judged = convert(truth, routed.chosen.params)  # VTracer is deterministic: the same SVG, judged by the truth
+    presets = {name: convert(truth, preset(name)) for name in PRESET_NAMES}
     reference = float(presets["defaults"].svg_bytes)
     row: dict[str, Any] = {
-        "image_id": image.image_id, "source": image.source,
-        "router": parts(routed.conversion) | {
-            "method": routed.chosen.method, "predicted_ssim": routed.chosen.predicted_ssim,
+        "image_id": image.image_id, "source": image.source, "kind": image.kind,
+        "router": parts(judged) | {
+            "mode": routed.chosen.params["mode"], "svg_bytes_routed": routed.conversion.svg_bytes,
+            "method": routed.chosen.method, "predicted_quality": routed.chosen.predicted_quality,
             "conversions": len(routed.conversions), "ms": router_ms, "choose_ms": routed.choice.choose_ms,
             "convert_ms": routed.convert_ms, "fallbacks": [f.reason for f in routed.trail],
         },
@@ -95,7 +115,7 @@ def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Con
     }
     if random_count:
         drawn = sample(random_count, method="uniform", seed=seed)
-        row["random"] = best_of({f"random-{i}": convert(rgb, p) for i, p in enumerate(drawn)}, constraints, reference)
+        row["random"] = best_of({f"random-{i}": convert(truth, p) for i, p in enumerate(drawn)}, constraints, reference)
     for approach in APPROACHES:
         if approach in row:  # the objective value every approach is ranked by, on the same reference
             measured = row[approach]

@@ -28,9 +28,18 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "worse_than_defaults_share": overall["router_vs_defaults"][f"worse_by_more_than_{WORSE_BY}"] / len(rows),
         "conversions_per_image": overall["router"]["conversions"],
         "router_choose_ms_p95": float(np.percentile([r["router"]["choose_ms"] for r in rows], 95)),
+        "staircase_share": _staircase_share(rows),
+        "route_p50_vs_defaults_conversion": float(np.percentile([r["router"]["ms"] for r in rows], 50)
+                                                  / np.percentile([r["defaults"]["ms"] for r in rows], 50)),
     }
     overall["targets"] = check(ROUTING, figures)
     return summaries
+
+
+def _staircase_share(rows: list[dict[str, Any]]) -> float | None:
+    """Share of routed SVGs in VTracer's pixel mode (``mode=none``) among images that are not pixel art."""
+    drawn = [r for r in rows if r.get("kind", "vector") != "pixel"]
+    return sum(r["router"]["mode"] == "none" for r in drawn) / len(drawn) if drawn else None
 
 
 def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:

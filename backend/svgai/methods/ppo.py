@@ -125,5 +125,5 @@ def propose_params(image: np.ndarray, constraints: Constraints, scorer: Scorer |
         if scorer is None:
             return list(visited)
         scores = scorer([defaults(), *visited])
-        order = rank(scores.ssim[1:], scores.svg_bytes[1:], constraints, float(scores.svg_bytes[0]))
+        order = rank(scores.quality[1:], scores.svg_bytes[1:], constraints, float(scores.svg_bytes[0]))
         return [visited[i] for i in order]

@@ -64,5 +64,5 @@ def propose_params(constraints: Constraints, scorer: Scorer | None) -> list[Mapp
             raise ModelUnavailable("predictor-guided search needs a quality predictor and none is available")
         pool = candidates()
         scores = scorer(pool, encoded_candidates())
-        order = rank(scores.ssim, scores.svg_bytes, constraints, float(np.asarray(scores.svg_bytes)[0]))
+        order = rank(scores.quality, scores.svg_bytes, constraints, float(np.asarray(scores.svg_bytes)[0]))
         return [pool[i] for i in order[:RETURNED]]

@@ -1,9 +1,10 @@
 """The labelled dataset as training tensors: one row per image, its parameter sets side by side.
 
 Reads the dataset contract (``images.parquet`` + ``labels.parquet`` or a ``labels/`` folder of
-parts + ``card.json``, see docs/data.md) and prepares every image once with
-``svgai_quality.features`` — the exact function the runtime predictor uses. Only rows with status
-"ok" are labels; an image's failed rows are masked out, images without any ok row are dropped.
+parts + ``card.json``, docs/data.md) and prepares every image once with
+``svgai_quality.features.describe`` — the exact function the runtime predictor uses. The label is
+the measured ``quality`` (docs/quality.md) and the SVG size. Only rows with status "ok" are labels;
+an image's failed rows are masked out, images without any ok row are dropped.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from svgai.errors import SvgaiError
-from svgai.images import load_image
+from svgai.images import load_rgba
 from svgai.log import get_logger
 from svgai.params import ENCODED_DIM, NAMES, encode_many
-from svgai_quality.features import FEATURE_DIM, IMAGE_SIZE, image_features, square_on_white
+from svgai_quality.features import FEATURE_DIM, IMAGE_SIZE, describe
 
 log = get_logger(__name__)
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "test", "heldout")
+"""Per-image splits, then ``heldout``: whole sources no model saw (leave-source-out)."""
 
 
 class DatasetUnavailable(SvgaiError):
@@ -39,14 +41,16 @@ class Split:
     name: str
     image_ids: list[str]
     sources: list[str]
+    pngs: list[bytes]
+    """The encoded rasters at their native size, as the runtime predictor receives them."""
     pixels: np.ndarray
     """``(N, S, S, 3)`` uint8: the square raster the encoder sees (``/ 255`` gives its input)."""
     features: np.ndarray
     """``(N, F)`` float32 hand-made features."""
     params: np.ndarray
     """``(N, K, ENCODED_DIM)`` float32 encoded parameter sets."""
-    ssim: np.ndarray
-    """``(N, K)`` float32 measured SSIM."""
+    quality: np.ndarray
+    """``(N, K)`` float32 measured quality."""
     log_bytes: np.ndarray
     """``(N, K)`` float32 natural log of the SVG size in bytes."""
     ok: np.ndarray
@@ -88,7 +92,7 @@ def load_splits(
         path / "images.parquet", columns=["image_id", "source", "split", "png"]
     ).to_pylist()
     labels = _labels_table(path).to_pylist()
-    missing = {"image_id", "set_index", "status", "ssim", "svg_bytes", *NAMES} - set(
+    missing = {"image_id", "set_index", "status", "quality", "svg_bytes", *NAMES} - set(
         labels[0] if labels else {}
     )
     if missing:
@@ -113,21 +117,20 @@ def _build_split(name: str, images: list[dict[str, Any]], by_image: dict[str, li
         name=name,
         image_ids=[im["image_id"] for im in images],
         sources=[im["source"] for im in images],
+        pngs=[im["png"] for im in images],
         pixels=np.zeros((n, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8),
         features=np.zeros((n, FEATURE_DIM), np.float32),
         params=np.zeros((n, sets, ENCODED_DIM), np.float32),
-        ssim=np.zeros((n, sets), np.float32),
+        quality=np.zeros((n, sets), np.float32),
         log_bytes=np.zeros((n, sets), np.float32),
         ok=np.zeros((n, sets), bool),
     )
     for i, image in enumerate(tqdm(images, desc=f"prepare {name}", unit="image", leave=False)):
-        small = square_on_white(load_image(image["png"]))
-        split.pixels[i] = small
-        split.features[i] = image_features(small)
+        split.pixels[i], split.features[i] = describe(load_rgba(image["png"]))
         rows = sorted(by_image[image["image_id"]], key=lambda r: r["set_index"])
         k = len(rows)
         split.params[i, :k] = encode_many([{key: r[key] for key in NAMES} for r in rows])
-        split.ssim[i, :k] = [r["ssim"] for r in rows]
+        split.quality[i, :k] = [r["quality"] for r in rows]
         split.log_bytes[i, :k] = np.log([max(int(r["svg_bytes"]), 1) for r in rows])
         split.ok[i, :k] = True
     return split

@@ -41,7 +41,7 @@ class ParameterEnv(gym.Env):  # type: ignore[misc]
     def objective(self, encoded: np.ndarray) -> float:
         """The router's default objective value of the predicted SSIM and bytes (size priced per kilobyte)."""
         prediction = self.predictor.predict(self.rgb, encoded[None, :].astype(np.float32))
-        return float(value(prediction.ssim, prediction.svg_bytes, DEFAULT_CONSTRAINTS, self.reference)[0])
+        return float(value(prediction.quality, prediction.svg_bytes, DEFAULT_CONSTRAINTS, self.reference)[0])
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)

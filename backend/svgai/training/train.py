@@ -4,10 +4,10 @@ Read top to bottom: configuration, targets and loss, one generic fitting loop wi
 on the validation split (the best checkpoint is kept, not the last), then ``train`` which runs
 teacher → distillation and writes both checkpoints as safetensors.
 
-Targets. Measured SSIM is concentrated near 1, so the network predicts its logit (clipped to
-``SSIM_RANGE``) and is trained on three terms, each divided by its variance on the train split:
-squared error of the logit (ranks near-perfect results), squared error in SSIM space (what is
-reported), and squared error of standardised log SVG bytes. Distillation:
+Targets. The measured quality (docs/quality.md) is concentrated near 1, so the network predicts its
+logit (clipped to ``QUALITY_RANGE``) and is trained on three terms, each divided by its variance on
+the train split: squared error of the logit (ranks near-perfect results), squared error in quality
+space (what is reported), and squared error of standardised log SVG bytes. Distillation:
 ``0.7 · loss(student, teacher) + 0.3 · loss(student, ground truth)``.
 """
 
@@ -33,7 +33,7 @@ from svgai.training.models import STUDENT, TEACHER, Architecture, QualityModel
 
 log = get_logger(__name__)
 
-SSIM_RANGE = (0.02, 0.9995)
+QUALITY_RANGE = (0.02, 0.9995)
 FEATURE_STD_FLOOR = 1e-3
 
 
@@ -60,10 +60,10 @@ class TrainConfig:
 
 @dataclass
 class Targets:
-    """Per-row targets in the loss space: SSIM logit, SSIM, standardised log bytes; ``(N, K)`` each."""
+    """Per-row targets in the loss space: quality logit, quality, standardised log bytes; ``(N, K)`` each."""
 
     logit: torch.Tensor
-    ssim: torch.Tensor
+    quality: torch.Tensor
     bytes: torch.Tensor
 
 
@@ -72,7 +72,7 @@ class Scales:
     """Train-split variances that weigh the three loss terms."""
 
     logit: float
-    ssim: float
+    quality: float
     bytes: float
 
 
@@ -85,15 +85,15 @@ class FitResult:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-def ssim_logit(ssim: np.ndarray | torch.Tensor) -> torch.Tensor:
-    clipped = torch.as_tensor(ssim, dtype=torch.float32).clamp(*SSIM_RANGE)
+def quality_logit(quality: np.ndarray | torch.Tensor) -> torch.Tensor:
+    clipped = torch.as_tensor(quality, dtype=torch.float32).clamp(*QUALITY_RANGE)
     return torch.log(clipped) - torch.log1p(-clipped)
 
 
 def truth_targets(split: Split, bytes_mean: float, bytes_std: float) -> Targets:
     return Targets(
-        logit=ssim_logit(split.ssim),
-        ssim=torch.from_numpy(split.ssim),
+        logit=quality_logit(split.quality),
+        quality=torch.from_numpy(split.quality),
         bytes=(torch.from_numpy(split.log_bytes) - bytes_mean) / bytes_std,
     )
 
@@ -101,9 +101,9 @@ def truth_targets(split: Split, bytes_mean: float, bytes_std: float) -> Targets:
 def loss_terms(raw: torch.Tensor, targets: Targets, rows: torch.Tensor, scales: Scales) -> torch.Tensor:
     """Scaled loss of raw outputs ``(R, 2)`` against the targets at ``rows`` (a mask over ``(B, K)``)."""
     logit_error = (raw[:, 0] - targets.logit[rows]) ** 2 / scales.logit
-    ssim_error = (torch.sigmoid(raw[:, 0]) - targets.ssim[rows]) ** 2 / scales.ssim
+    quality_error = (torch.sigmoid(raw[:, 0]) - targets.quality[rows]) ** 2 / scales.quality
     bytes_error = (raw[:, 1] - targets.bytes[rows]) ** 2 / scales.bytes
-    return (logit_error + ssim_error + bytes_error).mean()
+    return (logit_error + quality_error + bytes_error).mean()
 
 
 def raw_rows(model: QualityModel, split: Split, images: torch.Tensor, device: torch.device) -> torch.Tensor:
@@ -136,7 +136,7 @@ def evaluate(
 
 
 def _slice(targets: Targets, images: torch.Tensor) -> Targets:
-    return Targets(targets.logit[images], targets.ssim[images], targets.bytes[images])
+    return Targets(targets.logit[images], targets.quality[images], targets.bytes[images])
 
 
 def fit(
@@ -204,7 +204,7 @@ def fit(
 
 
 def _to(targets: Targets, device: torch.device) -> Targets:
-    return Targets(targets.logit.to(device), targets.ssim.to(device), targets.bytes.to(device))
+    return Targets(targets.logit.to(device), targets.quality.to(device), targets.bytes.to(device))
 
 
 def new_model(arch: Architecture, train: Split, bytes_mean: float, bytes_std: float) -> QualityModel:
@@ -229,7 +229,7 @@ def teacher_targets(teacher: QualityModel, split: Split, config: TrainConfig) ->
             block = raw[images]
             block[ok] = raw_rows(teacher, split, images, torch.device("cpu"))
             raw[images] = block
-    return Targets(logit=raw[..., 0], ssim=torch.sigmoid(raw[..., 0]), bytes=raw[..., 1])
+    return Targets(logit=raw[..., 0], quality=torch.sigmoid(raw[..., 0]), bytes=raw[..., 1])
 
 
 def save_checkpoint(model: QualityModel, path: Path, extra: dict[str, Any]) -> None:
@@ -259,7 +259,7 @@ def train(config: TrainConfig) -> dict[str, Any]:
     ok = torch.from_numpy(train_split.ok)
     scales = Scales(
         logit=float(truth["train"].logit[ok].var()) + 1e-6,
-        ssim=float(truth["train"].ssim[ok].var()) + 1e-6,
+        quality=float(truth["train"].quality[ok].var()) + 1e-6,
         bytes=1.0,
     )
     teacher = new_model(config.teacher, train_split, bytes_mean, bytes_std)

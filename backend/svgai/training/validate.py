@@ -1,4 +1,4 @@
-"""``svgai model validate``: measure the shipped predictor on the test split and record it in config.json.
+"""``svgai model validate``: measure the shipped predictor on the test split and the held-out sources.
 
 Accuracy of every model (teacher and student in torch; the distilled, quantized and pruned ONNX
 variants through the real runtime ``LocalQualityPredictor``), latency of the runtime, artifact sizes
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from svgai.images import encode_png
+from svgai.images import load_rgba
 from svgai.log import get_logger
 from svgai.model_folder import MANIFEST
 from svgai.params import encode_many, sample
@@ -45,7 +45,7 @@ from svgai.params import encode_many, sample
 from svgai_quality.predictor import LocalQualityPredictor
 predictor = LocalQualityPredictor(sys.argv[1])
 prediction = predictor.predict(sys.argv[2], encode_many(sample(1024, method="uniform", seed=7)))
-assert np.all(np.isfinite(prediction.ssim))
+assert np.all(np.isfinite(prediction.quality))
 print(json.dumps({
     "peak_rss_mb": int(re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text())[1]) / 1024,
     "rss_mb": psutil.Process().memory_info().rss / 2**20,
@@ -59,10 +59,29 @@ def rows_of(split: Split) -> dict[str, np.ndarray]:
     """Flat per-row arrays of the split's ok labels (truth, image index, source)."""
     image = np.broadcast_to(np.arange(len(split))[:, None], split.ok.shape)[split.ok]
     return {
-        "ssim": split.ssim[split.ok],
+        "quality": split.quality[split.ok],
         "log_bytes": split.log_bytes[split.ok],
         "image": image,
         "source": np.asarray(split.sources)[image],
+    }
+
+
+def split_accuracy(
+    split: Split, torch_models: dict[str, QualityModel], predictors: dict[str, LocalQualityPredictor]
+) -> dict[str, Any]:
+    """Accuracy of every model (torch checkpoints and runtime variants) on one split, overall and per source."""
+    truth = rows_of(split)
+    models = {name: torch_predictions(model, split) for name, model in torch_models.items()}
+    for name, predictor in tqdm(predictors.items(), desc=f"validate {split.name}", unit="variant"):
+        models[name] = runtime_predictions(predictor, split)
+    return {
+        name: accuracy(quality, truth["quality"], log_bytes, truth["log_bytes"], truth["image"])
+        | {
+            "by_source": by_source(
+                quality, truth["quality"], log_bytes, truth["log_bytes"], truth["image"], truth["source"]
+            )
+        }
+        for name, (quality, log_bytes) in models.items()
     }
 
 
@@ -80,12 +99,12 @@ def torch_predictions(model: QualityModel, split: Split) -> tuple[np.ndarray, np
 
 def runtime_predictions(predictor: LocalQualityPredictor, split: Split) -> tuple[np.ndarray, np.ndarray]:
     """The same through the shipped runtime (ONNX Runtime), one image and its parameter sets at a time."""
-    ssim, log_bytes = [], []
+    quality, log_bytes = [], []
     for i in range(len(split)):
-        prediction = predictor.predict(split.pixels[i], split.params[i][split.ok[i]])
-        ssim.append(prediction.ssim)
+        prediction = predictor.predict(split.pngs[i], split.params[i][split.ok[i]])
+        quality.append(prediction.quality)
         log_bytes.append(np.log(prediction.svg_bytes))
-    return np.concatenate(ssim), np.concatenate(log_bytes)
+    return np.concatenate(quality), np.concatenate(log_bytes)
 
 
 def percentiles(call: Callable[[], object], repeats: int) -> dict[str, float]:
@@ -107,7 +126,7 @@ def latency(predictor: LocalQualityPredictor, split: Split, folder: Path, repeat
     paths = []
     for i in range(min(len(split), repeats)):
         paths.append(folder / f"{i}.png")
-        paths[-1].write_bytes(encode_png(split.pixels[i]))
+        paths[-1].write_bytes(split.pngs[i])
     candidates = sample(1024, seed=11)
     encoded = encode_many(candidates)
     predictor.clear_cache()
@@ -119,13 +138,13 @@ def latency(predictor: LocalQualityPredictor, split: Split, folder: Path, repeat
 
     counter = iter(range(10**9))
     predictor.predict_quality(paths[0], candidates[0])
-    rgb = split.pixels[0]
+    raster = load_rgba(split.pngs[0])
     return {
         "predict_quality_new_image": percentiles(new_image, repeats),
         "predict_quality_cached_image": percentiles(
             lambda: predictor.predict_quality(paths[0], candidates[next(counter) % 1024]), repeats
         ),
-        "embed_batch1": percentiles(lambda: (predictor.clear_cache(), predictor.embed(rgb)), repeats),
+        "embed_batch1": percentiles(lambda: (predictor.clear_cache(), predictor.embed(raster)), repeats),
         "predict_batch1_encoded": percentiles(lambda: predictor.predict(paths[0], encoded[:1]), repeats),
         "predict_batch1024_encoded": percentiles(lambda: predictor.predict(paths[0], encoded), repeats),
         "predict_batch1024_dicts": percentiles(
@@ -163,24 +182,16 @@ def validate(
     """Measure everything and write it into ``model_dir/config.json``; returns the validation section."""
     torch.set_num_threads(2)
     manifest = json.loads((model_dir / MANIFEST).read_text())
-    test = load_splits(dataset, ("test",), limit=limit)["test"]
-    truth = rows_of(test)
-    models: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    if train_dir is not None and (train_dir / "teacher.safetensors").is_file():
-        models["teacher"] = torch_predictions(load_checkpoint(train_dir / "teacher.safetensors"), test)
-    models["student_torch"] = torch_predictions(load_checkpoint(model_dir / manifest["state_dict"]), test)
+    splits = load_splits(dataset, ("test", "heldout"), limit=limit)
+    splits = {name: split for name, split in splits.items() if len(split)}
+    test = splits["test"]
+    teacher = train_dir / "teacher.safetensors" if train_dir is not None else None
+    torch_models = {"student_torch": load_checkpoint(model_dir / manifest["state_dict"])}
+    if teacher is not None and teacher.is_file():
+        torch_models = {"teacher": load_checkpoint(teacher), **torch_models}
     predictors = {v: LocalQualityPredictor(model_dir, variant=v) for v in manifest["preference"]}
-    for name, predictor in tqdm(predictors.items(), desc="validate variants", unit="variant"):
-        models[name] = runtime_predictions(predictor, test)
-    scores = {
-        name: accuracy(ssim, truth["ssim"], log_bytes, truth["log_bytes"], truth["image"])
-        | {
-            "by_source": by_source(
-                ssim, truth["ssim"], log_bytes, truth["log_bytes"], truth["image"], truth["source"]
-            )
-        }
-        for name, (ssim, log_bytes) in models.items()
-    }
+    scores_by_split = {name: split_accuracy(split, torch_models, predictors) for name, split in splits.items()}
+    scores = scores_by_split["test"]
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as folder:
         timings = {name: latency(p, test, Path(folder), repeats) for name, p in predictors.items()}
@@ -195,6 +206,7 @@ def validate(
         "command": command,
         "dataset": read_card(dataset),
         "split": "test",
+        "by_split": scores_by_split,
         "default_variant": default,
         "accuracy": scores,
         "latency": timings,
@@ -208,6 +220,12 @@ def validate(
         "pearson": best["pearson"],
         "mae": best["mae"],
         "within_image_spearman": best["within_image_spearman"],
+        "size_median_relative_error": best["size_median_relative_error"],
+        **{
+            f"heldout_{key}": scores_by_split["heldout"][default][key]
+            for key in ("pearson", "mae", "within_image_spearman", "size_median_relative_error")
+            if "heldout" in scores_by_split
+        },
         "int8_pearson_loss": scores["distilled"]["pearson"] - scores["quantized"]["pearson"],
         "predict_new_image_p50_ms": timings[default]["predict_quality_new_image"]["p50_ms"],
         "predict_new_image_p95_ms": timings[default]["predict_quality_new_image"]["p95_ms"],

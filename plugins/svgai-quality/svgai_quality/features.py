@@ -1,11 +1,12 @@
 """What the quality predictor sees of an image: one numpy function used at training and at run time.
 
-``prepare(rgb)`` turns any RGB raster into the encoder's input: the image padded to a square on
-white (the way the icon datasets are rendered: centred, aspect kept), resized to ``IMAGE_SIZE`` with
-Pillow's bilinear filter, as ``(3, IMAGE_SIZE, IMAGE_SIZE)`` float32 in [0, 1]; plus
-``FEATURE_NAMES`` — cheap hand-made statistics of the same resized raster that tell VTracer's
-difficulty at a glance (how many colours, how much anti-aliasing, how many edges). Training
-(``svgai.training.data``) and the runtime predictor both call ``prepare``, so they cannot drift apart.
+``prepare(image)`` turns any RGB or RGBA raster into the encoder's input: the image composited over
+white, padded to a centred square, resized to ``IMAGE_SIZE`` with Pillow's bilinear filter, as
+``(3, IMAGE_SIZE, IMAGE_SIZE)`` float32 in [0, 1]; plus ``FEATURE_NAMES`` — cheap hand-made
+statistics of the same resized raster that tell VTracer's difficulty at a glance (how many colours,
+how much anti-aliasing, how many edges), and what the resize hides: the raster's native size, its
+aspect ratio and how much of it is transparent. Training (``svgai.training.data``) and the runtime
+predictor both call ``describe``, so they cannot drift apart.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
+
+from svgai.images import over_white
 
 IMAGE_SIZE = 128
 """Side of the square raster the encoder sees."""
@@ -30,8 +33,11 @@ FEATURE_NAMES: tuple[str, ...] = (
     "gray_mean",
     "gray_std",
     "mean_saturation",
+    "log_long_side",
+    "log_aspect",
+    "alpha_fraction",
 )
-"""Hand-made image features, in the order ``prepare`` returns them (each roughly in [0, 1])."""
+"""Hand-made image features, in the order ``describe`` returns them (each roughly in [-1, 1])."""
 
 FEATURE_DIM = len(FEATURE_NAMES)
 _GRAY = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -97,8 +103,26 @@ def image_features(small: np.ndarray) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
-def prepare(rgb: np.ndarray) -> Prepared:
-    """The encoder inputs for an ``(H, W, 3)`` uint8 RGB raster (as ``svgai.images.load_image`` gives)."""
+def raster_features(image: np.ndarray) -> np.ndarray:
+    """What resizing hides: log2 of the long side / 10, log2 of width / height / 2, transparent share."""
+    height, width = image.shape[:2]
+    transparent = float(np.mean(image[..., 3] < 255)) if image.shape[2] == 4 else 0.0
+    aspect = float(np.clip(np.log2(width / height), -2.0, 2.0)) / 2.0
+    return np.asarray((np.log2(max(height, width)) / 10.0, aspect, transparent), dtype=np.float32)
+
+
+def describe(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(small, features)``: the square ``(IMAGE_SIZE, IMAGE_SIZE, 3)`` uint8 raster and ``FEATURE_NAMES``.
+
+    ``image`` is ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA uint8 (``svgai.images.load_rgba``).
+    """
+    rgb = over_white(image) if image.shape[2] == 4 else image
     small = square_on_white(rgb)
+    return small, np.concatenate([image_features(small), raster_features(image)])
+
+
+def prepare(image: np.ndarray) -> Prepared:
+    """The encoder inputs for an RGB or RGBA uint8 raster (see ``describe``)."""
+    small, features = describe(image)
     pixels = np.ascontiguousarray(small.transpose(2, 0, 1), dtype=np.float32) / np.float32(255.0)
-    return Prepared(pixels=pixels, features=image_features(small))
+    return Prepared(pixels=pixels, features=features)

@@ -4,8 +4,8 @@ It implements the ``BasePredictor`` hooks of ``svgai.hookspecs`` on top of
 :class:`svgai_quality.predictor.LocalQualityPredictor` (ONNX Runtime, no torch). The model is loaded
 on the first ``get_performance_info`` call — that load is the availability check — and again when
 its ``config.json`` changes. Expected quality is the validated Pearson correlation of predicted with
-real SSIM from the manifest (``svgai model validate``), expected error its mean absolute error there;
-latency is measured on this process's calls.
+measured quality from the manifest (``svgai model validate``), expected error its within-image mean
+absolute error there; latency is measured on this process's calls.
 """
 
 from __future__ import annotations
@@ -74,14 +74,19 @@ class OptimizedLocalQualityPredictor:
 
     @staticmethod
     def _validated_accuracy(predictor: LocalQualityPredictor) -> tuple[float | None, float | None, str | None]:
-        """(Pearson r, mean absolute error, where they come from) of the loaded variant, from its manifest."""
+        """(Pearson r, error, where they come from) of the loaded variant, from its manifest.
+
+        The error is the within-image MAE (``svgai.training.metrics.within_image_mae``): how far the
+        predicted *difference* between two parameter sets of one image is off, which is what the
+        router's choice among one image's candidates depends on (the plain MAE before it was measured).
+        """
         validation = predictor.manifest.get("validation") or {}
         accuracy = (validation.get("accuracy") or {}).get(predictor.variant) or {}
-        pearson, mae = accuracy.get("pearson"), accuracy.get("mae")
+        pearson, mae = accuracy.get("pearson"), accuracy.get("within_image_mae", accuracy.get("mae"))
         if pearson is None:
             return None, None, None
         source = (
-            f"{predictor.model_dir / MANIFEST}: Pearson r (and MAE) of predicted vs real SSIM, variant {predictor.variant}, "
+            f"{predictor.model_dir / MANIFEST}: Pearson r (and within-image MAE) of predicted vs measured quality, variant {predictor.variant}, "
             f"{validation.get('split')} split ({validation.get('command')})"
         )
         return float(pearson), None if mae is None else float(mae), source
@@ -97,7 +102,7 @@ class OptimizedLocalQualityPredictor:
     ) -> Scores:
         with self.stats.timed():
             prediction = self.predictor().predict(image, candidates if encoded is None else encoded)
-            return Scores(ssim=np.asarray(prediction.ssim, dtype=np.float64), svg_bytes=prediction.svg_bytes)
+            return Scores(quality=np.asarray(prediction.quality, dtype=np.float64), svg_bytes=prediction.svg_bytes)
 
 
 predictor = OptimizedLocalQualityPredictor()

@@ -1,4 +1,4 @@
-"""``LocalQualityPredictor``: predicted SSIM and SVG size of a VTracer conversion, on ONNX Runtime.
+"""``LocalQualityPredictor``: predicted quality (docs/quality.md) and SVG size of a VTracer conversion, on ONNX Runtime.
 
 An image is embedded once (encoder graph); each parameter set then costs only the small head graph,
 so thousands of candidates are scored in milliseconds. torch is never imported here.
@@ -27,7 +27,7 @@ import numpy as np
 import onnxruntime as ort
 
 from svgai.errors import InvalidParams, ModelUnavailable
-from svgai.images import ImageSource, load_image
+from svgai.images import ImageSource, load_rgba
 from svgai.model_folder import MANIFEST, PREFERENCE, find_model_dir
 from svgai.params import ENCODED_DIM, ENCODED_FEATURES, encode_many
 from svgai_quality.features import FEATURE_DIM, IMAGE_SIZE, prepare
@@ -36,8 +36,8 @@ from svgai_quality.features import FEATURE_DIM, IMAGE_SIZE, prepare
 class Prediction(NamedTuple):
     """Predictions for a batch of parameter sets on one image."""
 
-    ssim: np.ndarray
-    """``(n,)`` float32 predicted SSIM in [0, 1]."""
+    quality: np.ndarray
+    """``(n,)`` float32 predicted quality (docs/quality.md) in [0, 1]."""
     svg_bytes: np.ndarray
     """``(n,)`` float64 predicted SVG size in bytes."""
 
@@ -151,7 +151,7 @@ def _check_inputs(session: ort.InferenceSession, name: str, expected: dict[str, 
 
 
 class LocalQualityPredictor:
-    """Predict VTracer's SSIM and SVG size for an image and parameter sets, without converting.
+    """Predict the quality and SVG size for an image and parameter sets, without converting.
 
     ``variant`` picks one of the manifest's variants ("distilled", "quantized", "pruned"); by default
     the first available in the manifest's preference order. ``cache_size`` bounds the embedding
@@ -212,15 +212,15 @@ class LocalQualityPredictor:
 
     def embed(self, image: ImageSource) -> np.ndarray:
         """The ``(E,)`` float32 embedding of an image, computed once per image content (LRU cache)."""
-        key, rgb = self._key(image)
+        key, raster = self._key(image)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached
-        if rgb is None:
-            rgb = load_image(image)
-        prepared = prepare(rgb)
+        if raster is None:
+            raster = load_rgba(image)
+        prepared = prepare(raster)
         (embedding,) = self._encoder.run(
             None, {"pixels": prepared.pixels[None], "features": prepared.features[None]}
         )
@@ -233,7 +233,7 @@ class LocalQualityPredictor:
         return result
 
     def _key(self, image: ImageSource) -> tuple[bytes, np.ndarray | None]:
-        """Cache key = hash of the RGB pixels; a file path is remembered by (path, mtime, size)."""
+        """Cache key = hash of the RGBA pixels; a file path is remembered by (path, mtime, size)."""
         if isinstance(image, str | os.PathLike):
             try:
                 stat = os.stat(image)
@@ -245,14 +245,14 @@ class LocalQualityPredictor:
                     known = self._paths.get(file_key)
                 if known is not None:
                     return known, None
-                rgb = load_image(image)
+                rgb = load_rgba(image)
                 key = self._hash(rgb)
                 with self._lock:
                     if len(self._paths) >= 4 * self.cache_size:
                         self._paths.clear()
                     self._paths[file_key] = key
                 return key, rgb
-        rgb = load_image(image)
+        rgb = load_rgba(image)
         return self._hash(rgb), rgb
 
     @staticmethod
@@ -287,8 +287,8 @@ class LocalQualityPredictor:
         return Prediction(np.clip(ssim, 0.0, 1.0), np.exp(log_bytes, dtype=np.float64))
 
     def predict_quality(self, image_path: ImageSource, params: Mapping[str, Any]) -> float:
-        """Predicted SSIM of converting ``image_path`` with ``params`` (one candidate; ``predict`` scores many)."""
-        return float(self.predict(image_path, [params]).ssim[0])
+        """Predicted quality of converting ``image_path`` with ``params`` (one candidate; ``predict`` scores many)."""
+        return float(self.predict(image_path, [params]).quality[0])
 
     def predict_svg_bytes(self, image: ImageSource, params: Mapping[str, Any]) -> float:
         """Predicted size in bytes of the SVG VTracer would write for ``image`` with ``params``."""
