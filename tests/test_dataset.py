@@ -403,6 +403,7 @@ def test_throughput_compares_a_single_process_loop_with_the_pool_on_the_same_lab
     assert report["labels_per_run"] == 4
     assert set(report["labels_per_s"]) == {"single_process_loop", "pool_1_worker", "pool_2_workers"}
     assert all(rate > 0 for rates in report["labels_per_s"].values() for rate in rates)
+    assert len(report["single_process_labels_per_cpu_s"]) == 1 and report["single_process_labels_per_cpu_s"][0] > 0
 
 
 def test_mining_labels_the_predictors_favourites_of_train_and_val_images_and_resumes(
