@@ -32,12 +32,12 @@ def test_the_readme_usage_snippet_runs_on_the_example_logo(monkeypatch: pytest.M
     namespace: dict[str, object] = {}
     exec(readme_snippet(), namespace)
     report = namespace["report"]
-    assert isinstance(report, dict) and 0.5 < report["ssim"] <= 1.0
+    assert isinstance(report, dict) and 0.5 < report["quality"] <= 1.0
     assert str(namespace["svg"]).lstrip().startswith("<?xml") and report["svg_bytes"] > 0
     conversion = namespace["conversion"]
     assert isinstance(conversion, Conversion) and conversion.params["mode"] == "polygon"
-    assert 0.0 <= float(namespace["predicted_quality"]) <= 1.0  # type: ignore[arg-type]
-    assert np.asarray(namespace["batch"].ssim).shape == (8,)  # type: ignore[attr-defined]
+    assert 0.0 <= float(namespace["predicted"]) <= 1.0  # type: ignore[arg-type]
+    assert np.asarray(namespace["batch"].quality).shape == (8,)  # type: ignore[attr-defined]
 
 
 def test_the_exported_names_are_the_library_objects() -> None:
