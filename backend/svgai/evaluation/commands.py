@@ -36,8 +36,8 @@ def eval_group() -> None:
 @eval_group.command("routing")
 @click.option("--dataset", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("data/dataset"),
               show_default=True, help="A dataset folder.")
-@click.option("--split", type=click.Choice(["test", "val"]), default="test", show_default=True,
-              help="Which split's images; tune on val, report on test.")
+@click.option("--split", type=click.Choice(["test", "val", "heldout"]), default="test", show_default=True,
+              help="Which split's images; tune on val, report on test and on the held-out sources.")
 @click.option("--images", "limit", type=click.IntRange(min=1), default=30, show_default=True, help="Images to evaluate.")
 @click.option("--random", "random_count", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also the best of this many random real conversions per image (0: skip that baseline).")
@@ -52,7 +52,7 @@ def eval_group() -> None:
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the full report as JSON.")
 def routing(dataset: Path, split: str, limit: int, random_count: int, budget_ms: float, ssim_per_kb: float,
             max_bytes_ratio: float | None, max_conversions: int, out: Path | None) -> None:
-    """Router vs defaults vs the best of VTracer's presets on DATASET's test (or val) split."""
+    """Router vs defaults vs the best of VTracer's presets on DATASET's test (val, heldout) split."""
     router = IntelligentRouter()
     router.warm_up()
     constraints = replace(DEFAULT_CONSTRAINTS, budget_ms=budget_ms, ssim_per_kb=ssim_per_kb,
