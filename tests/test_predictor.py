@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from svgai.errors import InvalidParams, ModelUnavailable
-from svgai.images import load_image
+from svgai.images import load_image, load_rgba
 from svgai.params import encode_many, sample
 from svgai_quality import LocalQualityPredictor
 from svgai_quality.features import prepare
@@ -39,7 +39,7 @@ def test_predictions_are_in_range_and_match_torch(model: dict[str, Path]) -> Non
     prediction = predictor.predict(FIXTURES[0], candidates)
     assert prediction.quality.shape == prediction.svg_bytes.shape == (16,)
     assert np.all((prediction.quality >= 0) & (prediction.quality <= 1)) and np.all(prediction.svg_bytes > 0)
-    prepared = prepare(load_image(FIXTURES[0]))
+    prepared = prepare(load_rgba(FIXTURES[0]))
     student = load_checkpoint(model["models"] / "student.safetensors")
     with torch.no_grad():
         ssim, log_bytes = student(
@@ -80,12 +80,12 @@ def test_embeddings_are_cached_by_image_content_in_a_bounded_lru(model: dict[str
 def test_predicting_from_many_threads_matches_serial(model: dict[str, Path]) -> None:
     predictor = LocalQualityPredictor(model["models"], cache_size=2)
     candidates = sample(32, seed=9)
-    serial = [predictor.predict(f, candidates).ssim for f in FIXTURES]
+    serial = [predictor.predict(f, candidates).quality for f in FIXTURES]
     predictor.clear_cache()
     results: dict[int, np.ndarray] = {}
 
     def work(i: int) -> None:
-        results[i] = predictor.predict(FIXTURES[i % len(FIXTURES)], candidates).ssim
+        results[i] = predictor.predict(FIXTURES[i % len(FIXTURES)], candidates).quality
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(20)]
     for thread in threads:
@@ -161,5 +161,5 @@ def test_the_shipped_model_loads_with_no_configuration_and_predicts(monkeypatch:
     monkeypatch.delenv("SVGAI_MODEL_DIR", raising=False)
     predictor = LocalQualityPredictor()
     assert predictor.model_dir.resolve() == SHIPPED.resolve()
-    ssim = predictor.predict(ROOT / "examples/logo.png", sample(64, seed=1)).ssim
+    ssim = predictor.predict(ROOT / "examples/logo.png", sample(64, seed=1)).quality
     assert np.all((ssim >= 0) & (ssim <= 1)) and np.ptp(ssim) > 0

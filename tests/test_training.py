@@ -61,6 +61,7 @@ def build_tiny_dataset(path: Path) -> Path:
                     "set_index": set_index,
                     **params,
                     "status": "ok",
+                    "quality": result.quality,
                     "ssim": result.ssim,
                     "svg_bytes": result.svg_bytes,
                     "path_count": result.path_count,

@@ -193,7 +193,8 @@ class BasePredictor:
         This is what makes search cheap: the image is encoded once, then every candidate costs
         microseconds. The router uses the available predictor with the highest expected quality.
 
-        :param image: the raster, ``(H, W, 3)`` uint8 on white (``svgai.images.load_image``), read-only.
+        :param image: the raster with its transparency, ``(H, W, 4)`` uint8 RGBA
+            (``svgai.images.load_rgba``), read-only.
         :param candidates: complete, validated parameter sets.
         :param encoded: the same sets as ``svgai.params.encode_many`` encodes them (the fixed model
             encoding), or ``None``; a predictor that takes that encoding can skip re-encoding.

@@ -50,7 +50,7 @@ import pluggy
 
 from svgai.errors import PluginError, RenderError, VectorizeError
 from svgai.hookspecs import Constraints, PerformanceInfo, Scorer, Scores
-from svgai.images import ImageSource, load_image
+from svgai.images import ImageSource, load_image, load_rgba
 from svgai.log import get_logger
 from svgai.methods.objective import rank
 from svgai.params import NAMES, VTracerParams, defaults, validate
@@ -64,7 +64,7 @@ from svgai.plugins import (
     predictor_names,
 )
 from svgai.plugins import performance_of as performance_of  # re-exported: the live figures next to the router
-from svgai.quality import Conversion, convert
+from svgai.quality import Conversion, Reference, convert
 from svgai.routed import Candidate, Choice, Routed, Trail, measured_quality
 from svgai.scoring import PredictorScorer, build_scorer
 from svgai.supervision import supervision_of
@@ -148,7 +148,8 @@ class IntelligentRouter:
 
     def choose(self, image: ImageSource, constraints: Constraints = DEFAULT_CONSTRAINTS, *, method: str | None = None) -> Choice:
         """Choose parameters for ``image`` without converting it; never raises for a valid image."""
-        return self._choose(frozen(load_image(image)), _path_of(image), constraints, method)
+        raster = load_rgba(image)
+        return self._choose(frozen(load_image(raster)), frozen(raster), _path_of(image), constraints, method)
 
     def route(
         self,
@@ -158,9 +159,15 @@ class IntelligentRouter:
         method: str | None = None,
         timeout_s: float | None = None,
     ) -> Routed:
-        """Choose, convert and measure; more conversions only where the predictions are uncertain."""
-        rgb = frozen(load_image(image))
-        choice = self._choose(rgb, _path_of(image), constraints, method)
+        """Choose, convert and measure; more conversions only where the predictions are uncertain.
+
+        Conversions trace the image with its transparency and are judged against one reference built
+        for the image (``svgai.quality.Reference``: the proxy, see docs/quality.md).
+        """
+        raster = load_rgba(image)
+        rgb = frozen(load_image(raster))
+        choice = self._choose(rgb, frozen(raster), _path_of(image), constraints, method)
+        judged_against = Reference.of(raster)
         trail = Trail(choice.trail)
         started = time.perf_counter()
         tried: list[tuple[Candidate, Conversion]] = []
@@ -175,7 +182,7 @@ class IntelligentRouter:
                     and max(measured_quality(c) for _, c in tried) >= constraints.target_ssim):
                 break
             try:
-                conversion = convert(rgb, candidate.params, timeout_s=timeout_s)
+                conversion = convert(judged_against, candidate.params, timeout_s=timeout_s)
             except (VectorizeError, RenderError) as e:
                 trail.add(candidate.method, f"conversion failed: {e}")
                 failures[candidate.method] = str(e)
@@ -272,7 +279,8 @@ class IntelligentRouter:
         breaker.record(ok=True)
         return proposal
 
-    def _choose(self, rgb: np.ndarray, image_path: str | None, constraints: Constraints, method: str | None) -> Choice:
+    def _choose(self, rgb: np.ndarray, raster: np.ndarray, image_path: str | None, constraints: Constraints,
+                method: str | None) -> Choice:
         started = time.perf_counter()
         deadline = started + constraints.budget_ms / 1e3
         names = self.method_names()
@@ -281,7 +289,7 @@ class IntelligentRouter:
         trail = Trail()
         infos = cached_performance(self.manager, names + predictor_names(self.manager),
                                    PERFORMANCE_SHARE * constraints.budget_ms / 1e3)
-        scorer = build_scorer(self.manager, infos, rgb, image_path, trail.add)
+        scorer = build_scorer(self.manager, infos, raster, image_path, trail.add)
         prepared = time.perf_counter()
         ranked = self._rank([method] if method else names, infos, scorer is not None, constraints, trail, method is not None)
         proposal: list[VTracerParams] | None = None
