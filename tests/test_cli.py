@@ -14,7 +14,7 @@ import vtracer
 from click.testing import CliRunner
 
 from svgai import vectorize as vectorize_module
-from svgai.cli import cli
+from svgai.cli import LAZY_COMMANDS, cli
 from svgai.params import NAMES
 
 
@@ -191,3 +191,10 @@ def test_bench_load_keeps_predictor_and_router_busy_without_errors(runner: CliRu
     assert load["errors"] == 0 and load["calls"] > 0 and load["totals"]["router"]["calls"] > 0
     assert len(load["intervals"]) == 10 and all(row["calls_per_s"] > 0 for row in load["intervals"])
     assert load["rss_end_mb"] > 0 and "| interval (s) |" in (tmp_path / "load.md").read_text()
+
+
+@pytest.mark.parametrize("name", sorted(LAZY_COMMANDS))
+def test_every_lazy_sub_command_is_found_and_loads(runner: CliRunner, name: str) -> None:
+    result = runner.invoke(cli, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    assert name in runner.invoke(cli, ["--help"]).output

@@ -52,7 +52,8 @@ def _module_exists(name: str) -> bool:
     except ModuleNotFoundError:
         return False
     folders = spec.submodule_search_locations if spec is not None else None
-    return bool(folders) and any((Path(folder) / f"{leaf}.py").is_file() for folder in folders or ())
+    return any((Path(folder) / f"{leaf}.py").is_file() or (Path(folder) / leaf / "__init__.py").is_file()
+               for folder in folders or ())
 
 
 class SvgaiGroup(click.Group):
