@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from svgai.evaluation.measure import evaluate, evaluation_images
 from svgai.evaluation.summary import summarize
-from svgai.files import write_atomically
+from svgai.files import check_output_path, save
 from svgai.log import get_logger
 from svgai.router import DEFAULT_CONSTRAINTS, IntelligentRouter
 
@@ -58,12 +58,15 @@ def routing(dataset: Path, split: str, limit: int, random_count: int, budget_ms:
     constraints = replace(DEFAULT_CONSTRAINTS, budget_ms=budget_ms, ssim_per_kb=ssim_per_kb,
                           max_bytes_ratio=max_bytes_ratio, max_conversions=max_conversions)
     images = evaluation_images(dataset, limit, split)
+    if out is not None:  # checked before minutes of conversions, not after
+        out.parent.mkdir(parents=True, exist_ok=True)
+        check_output_path(out)
     rows = [evaluate(router, image, constraints, random_count, seed) for seed, image in
             enumerate(tqdm(images, desc="eval routing", unit="image"))]
     summary = summarize(rows)
     report = {"command": "svgai " + " ".join(shlex.quote(a) for a in sys.argv[1:]), "dataset": str(dataset), "split": split,
               "constraints": constraints.__dict__, "summary": summary, "images": rows}
     if out is not None:
-        write_atomically(out, json.dumps(report, indent=1))
+        save(out, json.dumps(report, indent=1))
     log.info("routing_evaluated", images=len(rows), targets={k: t["met"] for k, t in summary["all"]["targets"].items()})
     click.echo(json.dumps(summary, indent=1))
