@@ -21,7 +21,7 @@ import numpy as np
 WINDOW = 7
 _K1, _K2 = 0.01, 0.03
 LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-EDGE_SIGMA_PER_SCALE = 0.5
+EDGE_SIGMA_PER_SCALE = 0.25
 """Gaussian σ (in comparison pixels) per unit of scale applied before taking gradients: edges a
 proxy reference blurs over a few pixels and the sharp edges of a rendered SVG then overlap."""
 EDGE_FLOOR = 0.05
