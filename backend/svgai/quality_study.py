@@ -63,6 +63,8 @@ def _edge_at(sigma_per_scale: float) -> Term:
     return term
 
 
+CHOSEN_EDGE = f"edge_sigma{measures.EDGE_SIGMA_PER_SCALE:g}"
+"""The edge term the score uses (``measures.EDGE_SIGMA_PER_SCALE``): the one the weight sweep mixes with SSIM."""
 TERMS: dict[str, Term] = {
     "ssim_scaled": lambda r, c, s: measures.alpha_ssim(r, c),
     "edge_sigma0": _edge_at(0.0),
@@ -136,7 +138,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     sweep = {}
     for weight in (1.0, 0.95, 0.9, 0.85, 0.8, 0.7, 0.5):
         def score(row: dict[str, Any], ref: str, w: float = weight) -> float:
-            return w * row[f"edge_sigma0.5/{ref}"] + (1 - w) * row[f"ssim_scaled/{ref}"]
+            return w * row[f"{CHOSEN_EDGE}/{ref}"] + (1 - w) * row[f"ssim_scaled/{ref}"]
 
         best = [max(icon, key=lambda r: score(r, "truth"))["mode"] for icon in ordinary]
         sweep[str(weight)] = {
