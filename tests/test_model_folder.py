@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from svgai.errors import ModelUnavailable
-from svgai.model_folder import MANIFEST, find_model_dir, methods_dir, model_dir_candidates, portable
+from svgai.model_folder import (
+    MANIFEST,
+    PACKAGED_MODELS,
+    find_model_dir,
+    methods_dir,
+    model_dir_candidates,
+    portable,
+)
 from svgai.plugins import load_plugins, performance_of
 from svgai_quality import LocalQualityPredictor
 
@@ -40,7 +47,7 @@ def test_without_a_home_folder_the_environment_still_finds_everything(clean_env:
     clean_env.setenv("SVGAI_MODEL_DIR", str(SHIPPED))
     assert find_model_dir() == SHIPPED and methods_dir() == SHIPPED / "methods"
     assert LocalQualityPredictor().predict_quality(ROOT / "examples" / "logo.png", {}) > 0.5
-    assert model_dir_candidates() == [SHIPPED, SHIPPED.resolve()]  # no user data folder to add
+    assert model_dir_candidates() == [SHIPPED, SHIPPED.resolve(), PACKAGED_MODELS]  # no user data folder to add
 
 
 def test_an_installed_copy_in_the_user_data_folder_serves_the_methods_too(
