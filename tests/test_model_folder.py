@@ -57,6 +57,7 @@ def test_an_installed_copy_in_the_user_data_folder_serves_the_methods_too(
     shutil.copytree(SHIPPED, installed)
     clean_env.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     clean_env.setattr("svgai.model_folder.REPOSITORY_MODELS", tmp_path / "not-a-checkout")
+    clean_env.setattr("svgai.model_folder.PACKAGED_MODELS", tmp_path / "not-installed")
     assert find_model_dir() == installed and methods_dir() == installed / "methods"
     info = performance_of(load_plugins().manager, "regression")
     assert info["available"] and str(info["quality_source"]).startswith(str(installed / "methods"))
@@ -66,7 +67,9 @@ def test_an_installed_copy_in_the_user_data_folder_serves_the_methods_too(
 def test_no_model_anywhere_says_where_it_looked(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     clean_env.setenv("XDG_DATA_HOME", str(tmp_path))
     clean_env.setattr("svgai.model_folder.REPOSITORY_MODELS", tmp_path / "not-a-checkout")
-    with pytest.raises(ModelUnavailable, match=f"looked for {MANIFEST} in .*not-a-checkout, {tmp_path}/svgai/models"):
+    clean_env.setattr("svgai.model_folder.PACKAGED_MODELS", tmp_path / "not-installed")
+    with pytest.raises(ModelUnavailable,
+                       match=f"looked for {MANIFEST} in .*not-a-checkout, .*not-installed, {tmp_path}/svgai/models"):
         methods_dir()
     clean_env.setenv("SVGAI_METHODS_DIR", str(tmp_path / "mine"))
     assert methods_dir() == tmp_path / "mine"
