@@ -35,9 +35,10 @@ class Proposer:
 
 @dataclass(eq=False)
 class Predictor:
-    """Predicts 0.01 more quality per step of path precision, at one size; reports ``error`` as its MAE."""
+    """Predicts ``step`` more quality per step of path precision, at one size; reports ``error`` as its MAE."""
 
     error: float | None
+    step: float = 0.01
 
     @hookimpl
     def get_performance_info(self) -> PerformanceInfo:
@@ -48,14 +49,14 @@ class Predictor:
     @hookimpl
     def predict_candidates(self, candidates: list[Any]) -> Scores:
         precision = np.array([c["path_precision"] for c in candidates], dtype=np.float64)
-        return Scores(quality=0.8 + 0.01 * precision, svg_bytes=np.full(len(candidates), 1000.0))
+        return Scores(quality=0.85 + self.step * (precision - 5), svg_bytes=np.full(len(candidates), 1000.0))
 
 
-def route_with(error: float | None, image: Path) -> Routed:
+def route_with(error: float | None, image: Path, step: float = 0.01) -> Routed:
     manager = new_manager()
     manager.register(Proposer(), name="proposer")
     manager.register(defaults_method, name="defaults")
-    manager.register(Predictor(error), name="predictor")
+    manager.register(Predictor(error, step), name="predictor")
     return IntelligentRouter(manager).route(image, Constraints(max_conversions=3, feedback_ms=60_000.0))
 
 
@@ -70,6 +71,14 @@ def test_a_confident_predictor_converts_only_the_candidates_within_its_error(
     routed = route_with(error, two_colour_path)
     assert routed.choice.predictor_error == error
     assert [c.params["path_precision"] for c, _ in routed.conversions] == precisions
+
+
+def test_when_the_predictor_cannot_tell_candidates_apart_the_defaults_are_one_of_the_conversions(
+    two_colour_path: Path,
+) -> None:
+    # precision 3 is predicted best, then 4, 5, 6; the defaults (8) are predicted worst, outside the error
+    routed = route_with(0.045, two_colour_path, step=-0.01)
+    assert [c.params["path_precision"] for c, _ in routed.conversions] == [3, 4, 8]
 
 
 def test_without_a_measured_error_every_prediction_is_uncertain_and_feedback_converts_more(two_colour_path: Path) -> None:
@@ -98,4 +107,8 @@ def test_the_shipped_predictor_reports_its_validated_error_and_the_router_conver
     values = value(np.array([c.predicted_quality for c in choice.candidates]),
                    np.array([c.predicted_bytes for c in choice.candidates]), constraints, choice.reference_bytes)
     close = [c for c, v in zip(choice.candidates[1:], values[1:], strict=True) if v >= values[0] - mae]
-    assert [c for c, _ in routed.conversions] == [choice.candidates[0], *close][: constraints.max_conversions]
+    planned = [choice.candidates[0], *close]
+    if len(planned) > 1 and all(c.params != defaults() for c in planned[: constraints.max_conversions]):
+        plain = next(c for c in choice.candidates if c.params == defaults())  # uncertain: the defaults are measured too
+        planned = [*planned[: constraints.max_conversions - 1], plain]
+    assert [c for c, _ in routed.conversions] == planned[: constraints.max_conversions]

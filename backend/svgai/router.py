@@ -97,6 +97,20 @@ def check_proposal(output: Any) -> list[VTracerParams]:
     return checked
 
 
+def _with_defaults(close: list[Candidate], every: list[Candidate], slots: int) -> list[Candidate]:
+    """``close`` with VTracer's defaults among its first ``slots`` (after the best one).
+
+    When the predictor cannot tell several candidates apart, one of the conversions is VTracer's
+    defaults: what a user gets without svgai is then always among what the router measures, so its
+    choice is never worse than that by the router's own measurement.
+    """
+    if any(c.params == defaults() for c in close[:slots]) or slots < 2:
+        return close
+    plain = next((c for c in every if c.params == defaults()), Candidate(defaults(), LAST_LEVEL))
+    rest = [c for c in close if c.params != defaults()]
+    return [*rest[: slots - 1], plain, *rest[slots - 1 :]]
+
+
 def frozen(rgb: np.ndarray) -> np.ndarray:
     """A copy of ``rgb`` that nobody can write into, not even by setting ``flags.writeable`` back."""
     return np.frombuffer(rgb.tobytes(), dtype=rgb.dtype).reshape(rgb.shape)
@@ -217,7 +231,12 @@ class IntelligentRouter:
         close = choice.close_candidates(constraints)
         log.info("conversion_plan", plan="feedback" if close is None else "confident", predictor=choice.predictor,
                  error=choice.predictor_error, close=None if close is None else len(close) - 1)
-        yield from self._feedback_plan(choice, rgb, constraints, trail) if close is None else close
+        if close is None:
+            yield from self._feedback_plan(choice, rgb, constraints, trail)
+        elif len(close) > 1:
+            yield from _with_defaults(close, choice.candidates, constraints.max_conversions)
+        else:
+            yield from close
 
     def _feedback_plan(self, choice: Choice, rgb: np.ndarray, constraints: Constraints, trail: Trail) -> Iterator[Candidate]:
         """Candidates to convert, in order: the choice's best; the best of each next-ranked method (asked
