@@ -119,7 +119,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--target-ssim", type=float, default=None, help="Quality the router aims for.")
 @click.option("--budget-ms", type=float, default=None, help="Time the router may spend choosing.")
 @click.option("--ssim-per-kb", type=float, default=None,
-              help="Size preference: SSIM each kilobyte over VTracer's defaults must buy (0: size is free).")
+              help="Size preference: quality each kilobyte over VTracer's defaults must buy (0: size is free).")
 @click.option("--timeout", "timeout_s", type=float, default=None, help="Give up on VTracer after this many seconds.")
 @click.option("--background", default=None, metavar="COLOUR",
               help="Flatten the image onto this CSS colour first (default: keep its transparency).")

@@ -1,6 +1,6 @@
 """VTracer's own defaults as a method: always available, the router's last level.
 
-Its expected quality is the mean real SSIM of the defaults on validation images, measured by
+Its expected quality is the mean objective value of the defaults on validation images, measured by
 ``svgai methods fit`` (``models/methods/defaults.json``).
 """
 

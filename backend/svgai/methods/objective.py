@@ -3,11 +3,11 @@
 Candidates whose SVG is more than ``max_bytes_ratio`` times the size of VTracer's defaults for the
 image are not allowed (all are, if none is within it). Among the allowed ones:
 
-* with a target SSIM: the smallest SVG that reaches it; if none does, the best value below;
-* otherwise the highest *value* ``ssim - ssim_per_kb * (bytes - reference_bytes) / 1000`` — SSIM with
-  a price on size, so an extra kilobyte over the defaults' SVG must buy ``ssim_per_kb`` of SSIM (and a
-  smaller SVG earns as much). A single price for every image spends bytes where they buy the most
-  SSIM, which a per-image size cap cannot do.
+* with a target quality: the smallest SVG that reaches it; if none does, the best value below;
+* otherwise the highest *value* ``quality - ssim_per_kb * (bytes - reference_bytes) / 1000`` — the
+  quality (docs/quality.md) with a price on size, so an extra kilobyte over the defaults' SVG must buy
+  ``ssim_per_kb`` of quality (and a smaller SVG earns as much). A single price for every image spends
+  bytes where they buy the most quality, which a per-image size cap cannot do.
 
 Works on predicted and on measured values alike; a candidate without a size (NaN bytes) pays no price.
 """
@@ -20,7 +20,7 @@ from svgai.hookspecs import Constraints
 
 
 def value(ssim: np.ndarray, svg_bytes: np.ndarray, constraints: Constraints, reference_bytes: float | None) -> np.ndarray:
-    """SSIM minus the price of the bytes over (plus the credit for bytes under) the reference."""
+    """Quality minus the price of the bytes over (plus the credit for bytes under) the reference."""
     ssim = np.asarray(ssim, dtype=np.float64)
     if not constraints.ssim_per_kb or reference_bytes is None or not np.isfinite(reference_bytes):
         return ssim
@@ -31,7 +31,7 @@ def value(ssim: np.ndarray, svg_bytes: np.ndarray, constraints: Constraints, ref
 def rank(
     ssim: np.ndarray, svg_bytes: np.ndarray, constraints: Constraints, reference_bytes: float | None
 ) -> np.ndarray:
-    """Indices of the candidates, best first, by the objective above (NaN SSIM goes last)."""
+    """Indices of the candidates, best first, by the objective above (NaN quality goes last)."""
     ssim = np.asarray(ssim, dtype=np.float64)
     svg_bytes = np.asarray(svg_bytes, dtype=np.float64)
     finite = np.isfinite(ssim)

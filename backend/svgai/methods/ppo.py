@@ -3,7 +3,7 @@
 The environment (shared with training in ``svgai.training.policy``): the state is the image's
 standardized features (``svgai.features``) with the current encoded parameters; an action moves one
 numeric parameter up or down by ``STEP`` of its range or switches one categorical parameter to its
-next choice. Training rewards the change in predicted SSIM with a size penalty (the quality predictor
+next choice. Training rewards the change in predicted quality with a size penalty (the quality predictor
 is the simulator). At run time the policy walks ``steps`` greedy steps from VTracer's defaults; the
 visited sets are returned, ordered by the predictor when one is available, and the router's real
 conversions confirm them.

@@ -1,7 +1,7 @@
 """Predictor-guided search: about a thousand candidate parameter sets scored in one batch.
 
 The candidates are a scrambled Sobol sample of the whole space plus the neighbours of VTracer's
-defaults; the quality predictor (the router's ``scorer``) predicts SSIM and SVG bytes of all of them
+defaults; the quality predictor (the router's ``scorer``) predicts the quality and SVG bytes of all of them
 at once, and the router's objective (``svgai.methods.objective``) orders them. Needs a predictor.
 """
 
