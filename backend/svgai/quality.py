@@ -122,11 +122,12 @@ class Reference:
     """(width, height) the SVG declares when the raster is a downscaled copy (``fit_for_tracing``)."""
 
     @classmethod
-    def of(cls, image: ImageSource, original_svg: str | None = None, *, scaled: np.ndarray | None = None) -> Reference:
+    def of(cls, image: ImageSource, original_svg: str | None = None, *, scaled: ImageSource | None = None) -> Reference:
         """The reference for ``image``: its vector original rendered at scale if given, else the proxy.
 
-        ``scaled`` is a ground truth already at ``comparison_size`` (e.g. a dataset's stored reference
-        of a word set with PIL): ``(h, w, 4)`` uint8, used as it is. An image above
+        ``scaled`` is a ground truth already at ``comparison_size`` (e.g. a dataset's stored
+        ``reference_png``), anything ``load_rgba`` reads, used as it is; ``None`` means there is none,
+        as for ``original_svg``. An image above
         ``svgai.vectorize.TRACE_MAX_PIXELS`` is traced and judged at a downscaled copy.
         """
         loaded = load_rgba(image)
@@ -135,6 +136,7 @@ class Reference:
         w, h, scale = comparison_size(width, height)
         kind: ReferenceKind = "original"
         if scaled is not None:
+            scaled = load_rgba(scaled)
             if scaled.shape != (h, w, 4):
                 raise InvalidImage(f"the reference is {scaled.shape}; accepted: ({h}, {w}, 4), the comparison size")
         elif original_svg is not None:

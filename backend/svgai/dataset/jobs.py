@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from svgai.errors import SvgaiError, VectorizeError
-from svgai.images import ImageSource, load_rgba
+from svgai.images import ImageSource
 from svgai.params import PRESETS, VTracerParams, defaults, preset, sample
 from svgai.quality import Reference, convert
 
@@ -86,7 +86,7 @@ class References:
         """The task's ground-truth reference (and proxy), or the proxy alone for raster-origin images."""
         if task.reference_png is None:
             return cls(Reference.of(task.png), None)
-        truth = Reference.of(task.png, scaled=load_rgba(task.reference_png))
+        truth = Reference.of(task.png, scaled=task.reference_png)
         return cls(truth, Reference.of(truth.raster))
 
 

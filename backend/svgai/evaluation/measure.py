@@ -19,7 +19,6 @@ import numpy as np
 
 from svgai.errors import SvgaiError
 from svgai.hookspecs import Constraints
-from svgai.images import load_rgba
 from svgai.methods.objective import rank, value
 from svgai.params import PRESETS, preset, sample
 from svgai.quality import Conversion, Reference, convert
@@ -43,9 +42,7 @@ class EvaluationImage:
 
     def reference(self) -> Reference:
         """What every approach's SVG is judged against: the ground truth, else the proxy."""
-        if self.reference_png is None:
-            return Reference.of(self.png)
-        return Reference.of(self.png, scaled=load_rgba(self.reference_png))
+        return Reference.of(self.png, scaled=self.reference_png)
 
 
 def evaluation_images(dataset: Path, limit: int, split: str = "test") -> list[EvaluationImage]:

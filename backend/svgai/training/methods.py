@@ -26,7 +26,7 @@ from svgai.errors import SvgaiError
 from svgai.features import FEATURE_NAMES, image_features
 from svgai.files import write_atomically
 from svgai.hookspecs import Constraints
-from svgai.images import load_image, load_rgba
+from svgai.images import load_image
 from svgai.methods.objective import rank, value
 from svgai.model_folder import methods_dir
 from svgai.params import ENCODED_DIM, ENCODED_FEATURES, NAMES, encode
@@ -51,7 +51,7 @@ class Images:
         """What image ``i``'s conversions are judged against: its ground truth, else the proxy."""
         truth = self.references[i] if self.references else None
         source = self.pngs[i] if self.pngs else self.rgb[i]
-        return Reference.of(source) if truth is None else Reference.of(source, scaled=load_rgba(truth))
+        return Reference.of(source, scaled=truth)
 
 
 def read_dataset(dataset: Path, split: str, limit: int | None, objective: Constraints = DEFAULT_CONSTRAINTS) -> Images:
