@@ -22,10 +22,10 @@ For one image and its :class:`~svgai.hookspecs.Constraints` the router
    candidates it converts depends on how far the predictions can be trusted:
 
    * confident — every candidate has a prediction from a predictor that reports its measured error
-     (``PerformanceInfo.expected_error``: the mean absolute error of its predicted quality on
-     validation images, e.g. the ``mae`` that ``svgai model validate`` records in ``models/config.json``):
+     (``PerformanceInfo.expected_error``: the within-image mean absolute error of its predicted
+     quality, ``within_image_mae`` that ``svgai model validate`` records in ``models/config.json``):
      only candidates whose predicted objective value is within that error of the best one's are
-     converted too, so usually the choice alone is converted;
+     converted too; when there are several, VTracer's defaults are one of them (``_with_defaults``);
    * uncertain — no predictor, a predictor without a measured error, or a prediction that failed:
      quality feedback as before — the best candidate of each next-ranked method, VTracer's defaults,
      then the other candidates, while conversions (``max_conversions``) and time (``feedback_ms``) last.
