@@ -101,9 +101,9 @@ class Prepared:
     composites, SSIM window moments and edge gradients do not change between them.
     """
 
-    def __init__(self, reference: np.ndarray, scale: float) -> None:
+    def __init__(self, reference: np.ndarray, scale: float, sigma_per_scale: float = EDGE_SIGMA_PER_SCALE) -> None:
         self.shape = reference.shape
-        self.sigma = EDGE_SIGMA_PER_SCALE * scale
+        self.sigma = sigma_per_scale * scale
         self.planes = composites(reference)
 
     @cached_property
@@ -148,15 +148,17 @@ def alpha_ssim(reference: np.ndarray, candidate: np.ndarray) -> float:
     return Prepared(reference, 1.0)._alpha_ssim(composites(candidate))
 
 
-def edge_fidelity(reference: np.ndarray, candidate: np.ndarray, scale: float) -> float:
+def edge_fidelity(
+    reference: np.ndarray, candidate: np.ndarray, scale: float, sigma_per_scale: float = EDGE_SIGMA_PER_SCALE
+) -> float:
     """How well the candidate's edges follow the reference's direction, in [0, 1].
 
     On every pixel where the reference has an edge (gradient magnitude ≥ ``EDGE_FLOOR`` after a
-    Gaussian of σ = ``EDGE_SIGMA_PER_SCALE`` × scale), the agreement is the squared cosine of the
+    Gaussian of σ = ``sigma_per_scale`` × scale, by default ``EDGE_SIGMA_PER_SCALE``), the agreement is the squared cosine of the
     angle between the two gradients (0 where the candidate has no gradient or an opposite one),
     weighted by the reference's magnitude. A staircase on a slanted or curved edge has gradients at
     0° and 90° where the reference's run at the edge's angle, so it loses; an axis-aligned edge (pixel
     art) is reproduced exactly by a staircase, so there it does not. 1.0 when the reference has no
     edges. Computed on both alpha composites, averaged.
     """
-    return Prepared(reference, scale)._edge_fidelity(composites(candidate))
+    return Prepared(reference, scale, sigma_per_scale)._edge_fidelity(composites(candidate))

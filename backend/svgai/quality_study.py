@@ -52,15 +52,7 @@ def _gmsd(reference: np.ndarray, candidate: np.ndarray, scale: float) -> float:
 
 
 def _edge_at(sigma_per_scale: float) -> Term:
-    def term(reference: np.ndarray, candidate: np.ndarray, scale: float) -> float:
-        saved = measures.EDGE_SIGMA_PER_SCALE
-        measures.EDGE_SIGMA_PER_SCALE = sigma_per_scale
-        try:
-            return measures.edge_fidelity(reference, candidate, scale)
-        finally:
-            measures.EDGE_SIGMA_PER_SCALE = saved
-
-    return term
+    return lambda reference, candidate, scale: measures.edge_fidelity(reference, candidate, scale, sigma_per_scale)
 
 
 CHOSEN_EDGE = f"edge_sigma{measures.EDGE_SIGMA_PER_SCALE:g}"
