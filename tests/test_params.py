@@ -19,15 +19,16 @@ from svgai.quality import convert
 Strategy = st.SearchStrategy[dict[str, Any]]
 
 
-def test_the_space_has_all_eleven_vtracer_options_with_vtracer_defaults() -> None:
-    assert NAMES == (
+def test_the_space_has_all_eleven_vtracer_options_with_vtracer_defaults_and_upscale() -> None:
+    assert params.VTRACER_NAMES == (
         "colormode", "hierarchical", "mode", "filter_speckle", "color_precision", "layer_difference",
         "corner_threshold", "length_threshold", "max_iterations", "splice_threshold", "path_precision",
     )
+    assert NAMES == (*params.VTRACER_NAMES, "upscale")
     assert params.defaults() == {
         "colormode": "color", "hierarchical": "stacked", "mode": "spline", "filter_speckle": 4,
         "color_precision": 6, "layer_difference": 16, "corner_threshold": 60, "length_threshold": 4.0,
-        "max_iterations": 10, "splice_threshold": 45, "path_precision": 8,
+        "max_iterations": 10, "splice_threshold": 45, "path_precision": 8, "upscale": 1,
     }
 
 
@@ -101,7 +102,7 @@ def test_unreadable_assignments_raise_invalid_params(text: str) -> None:
 def test_the_encoding_is_one_hot_categories_then_min_max_numbers_then_switches() -> None:
     vector = params.encode(params.defaults())
     assert vector.shape == (ENCODED_DIM,) and vector.dtype == np.float32
-    assert ENCODED_DIM == sum(len(c.choices) for c in CHOICES) + len(NUMBERS) + 1 == 16
+    assert ENCODED_DIM == sum(len(c.choices) for c in CHOICES) + len(NUMBERS) + 1 == 17
     named = dict(zip(params.ENCODED_FEATURES, vector.tolist(), strict=True))
     assert named["colormode=color"] == 1.0 and named["colormode=binary"] == 0.0
     assert named["mode=spline"] == 1.0 and named["mode=none"] == 0.0

@@ -17,7 +17,7 @@ from svgai.errors import InvalidParams, SvgaiError, VectorizeError, VectorizeTim
 from svgai.images import encode_png, load_image
 from svgai.measures import ssim
 from svgai.params import NAMES, defaults
-from svgai.quality import render
+from svgai.quality import Reference, render
 from svgai.vectorize import vectorize
 
 Strategy = st.SearchStrategy[dict[str, Any]]
@@ -37,6 +37,35 @@ def test_the_svg_has_the_raster_size(icon_paths: list[Path]) -> None:
     for path in icon_paths:
         match = SVG_SIZE.search(vectorize(path))
         assert match is not None and match.groups() == ("96", "96")
+
+
+# A small drawing with curves and slants: its vector original is the ground truth at any size.
+DRAWING = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" viewBox="0 0 40 40">'
+    '<circle cx="10" cy="10" r="6" fill="#d62828"/><circle cx="28" cy="12" r="4" fill="#2a9d8f"/>'
+    '<path d="M4 36 L36 22 L37 30 Z" fill="#1d3557"/><circle cx="14" cy="28" r="3" fill="#e9c46a"/></svg>'
+)
+
+
+def test_upscale_traces_small_rasters_closer_to_their_original_and_keeps_their_size() -> None:
+    raster = render(DRAWING, 40, 40)
+    truth = Reference.of(raster, DRAWING)
+    quality = {}
+    for upscale in (1, 2, 3):
+        svg = vectorize(raster, {"upscale": upscale})
+        match = SVG_SIZE.search(svg)
+        assert match is not None and match.groups() == ("40", "40")
+        quality[upscale] = truth.measure(svg)[0]
+    # VTracer fits curves to pixel corners: at 40 px small circles come out lumpy, from a sharp upscale round
+    assert quality[3] > quality[2] > quality[1] + 0.03
+
+
+def test_upscale_stops_at_the_size_conversions_are_judged_at() -> None:
+    raster = np.zeros((300, 600, 4), np.uint8)
+    assert vectorize_module.upscaled(raster, 4).shape == (512, vectorize_module.MAX_UPSCALED_SIDE, 4)
+    assert vectorize_module.upscaled(raster, 1) is raster
+    large = np.zeros((1100, 20, 4), np.uint8)
+    assert vectorize_module.upscaled(large, 4) is large
 
 
 def test_parameters_change_the_trace(two_colour_path: Path) -> None:

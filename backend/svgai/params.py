@@ -1,7 +1,13 @@
-"""The VTracer parameter space: the one source of truth for names, types, ranges and defaults.
+"""The conversion's parameter space: the one source of truth for names, types, ranges and defaults.
 
-All 11 options of VTracer are here. Everything else in svgai (validation, the dataset sampler, the
-models' input encoding, the router's checks) reads this table instead of repeating it.
+All 11 options of VTracer are here, plus one of svgai's own, ``upscale``: the factor by which the
+raster is enlarged with sharp edges (``svgai.images.sharp_upscale``) before VTracer traces it, capped
+so the traced long side stays within ``svgai.vectorize.MAX_UPSCALED_SIDE``. VTracer fits its curves
+to pixel corners, so a small raster traced as it is gives lumpy curves, or staircases in pixel mode;
+traced from a 2–4× sharp upscale, the same shapes come out smooth (docs/quality.md measures it).
+``upscale=1`` is VTracer as it is, the default, so ``defaults()`` and the presets are VTracer's own.
+Everything else in svgai (validation, the dataset sampler, the models' input encoding, the router's
+checks) reads this table instead of repeating it.
 
 Model encoding (fixed; models trained on one encoding must see the same one):
 ``encode`` maps a parameter set to ``ENCODED_DIM`` float32 values in ``ENCODED_FEATURES`` order —
@@ -43,6 +49,7 @@ class VTracerParams(TypedDict):
     max_iterations: int
     splice_threshold: int
     path_precision: int
+    upscale: int
 
 
 @dataclass(frozen=True)
@@ -95,11 +102,14 @@ SPACE: tuple[Spec, ...] = (
     Number("max_iterations", int, 1, 20, 10),
     Number("splice_threshold", int, 0, 180, 45),
     Number("path_precision", int, 1, 10, 8),
+    Number("upscale", int, 1, 4, 1),
 )
 SPECS: dict[str, Spec] = {s.name: s for s in SPACE}
 NAMES: tuple[str, ...] = tuple(SPECS)
 CHOICES: tuple[Choice, ...] = tuple(s for s in SPACE if isinstance(s, Choice))
 NUMBERS: tuple[Number, ...] = tuple(s for s in SPACE if isinstance(s, Number))
+VTRACER_NAMES: tuple[str, ...] = tuple(name for name in NAMES if name != "upscale")
+"""The parameters VTracer itself takes (every one but ``upscale``)."""
 
 SWITCHES: tuple[Number, ...] = tuple(n for n in NUMBERS if n.off is not None)
 ENCODED_FEATURES: tuple[str, ...] = tuple(
@@ -284,7 +294,7 @@ def decode(vector: np.ndarray) -> VTracerParams:
 
 
 def from_unit(u: np.ndarray) -> VTracerParams:
-    """Map a point of the unit cube [0, 1)^11 (one coordinate per parameter, ``NAMES`` order) to params.
+    """Map a point of the unit cube [0, 1)^12 (one coordinate per parameter, ``NAMES`` order) to params.
 
     Categories and integers get equal-width bins, so uniform points give uniform values.
     """

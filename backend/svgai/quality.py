@@ -5,7 +5,7 @@ One conversion is judged *at scale* against a reference of the same drawing:
 * the comparison size is the raster's size times ``SCALE`` (4×), capped so the long side is at most
   ``MAX_COMPARE_SIDE`` (a 1024 px input is judged at 1×, a larger one below 1×);
 * the reference is the vector original rendered at that size when one exists (dataset icons), or
-  else a *proxy* made from the raster itself (``proxy``: Lanczos upscale, then edges snapped sharp);
+  else a *proxy* made from the raster itself (``svgai.images.sharp_upscale``: Lanczos, edges snapped sharp);
   docs/quality.md reports how closely proxy scores track scores against the originals;
 * the SVG is rendered with its transparency and compared alpha-aware (``svgai.measures``).
 
@@ -23,14 +23,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-import cv2
 import numpy as np
 import resvg_py
 from PIL import Image
 
 from svgai import measures
 from svgai.errors import InvalidImage, RenderError
-from svgai.images import ImageSource, is_opaque, load_rgba, over_white
+from svgai.images import ImageSource, is_opaque, load_rgba, over_white, sharp_upscale
 from svgai.params import VTracerParams, validate
 from svgai.vectorize import fit_for_tracing, vectorize
 
@@ -40,9 +39,6 @@ MAX_COMPARE_SIDE = 1024
 """... capped at this long side, so one candidate never costs a 4096² render."""
 EDGE_WEIGHT = 0.9
 """Share of ``edge_fidelity`` in the score; the rest is ``ssim_scaled`` (chosen in docs/quality.md)."""
-SHARPEN_CONTRAST = 0.15
-"""The proxy snaps a pixel to its neighbourhood's min or max where the two differ by more than this
-(premultiplied, [0, 1]): anti-aliased edges become sharp as the original's, smooth gradients stay."""
 
 ReferenceKind = Literal["original", "proxy"]
 
@@ -66,34 +62,6 @@ def comparison_size(width: int, height: int) -> tuple[int, int, float]:
     """``(width, height, scale)`` at which a ``width``×``height`` raster's conversions are judged."""
     scale = min(SCALE, MAX_COMPARE_SIDE / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale)), scale
-
-
-def proxy(rgba: np.ndarray, width: int, height: int, scale: float) -> np.ndarray:
-    """A stand-in for the unknown vector original at ``width``×``height``, made from the raster.
-
-    Lanczos upscale of the premultiplied raster, then every pixel whose neighbourhood (about one
-    source pixel wide) spans more than ``SHARPEN_CONTRAST`` is snapped to the nearer of its
-    neighbourhood's min and max: an anti-aliased edge becomes a sharp edge at the sub-pixel position
-    its grey levels encode, as the original's is, while flat areas and gradients are left alone.
-    """
-    premultiplied = rgba.astype(np.float32) / 255.0
-    premultiplied[..., :3] *= premultiplied[..., 3:]
-    up = cv2.resize(premultiplied, (width, height), interpolation=cv2.INTER_LANCZOS4)
-    up = np.clip(up, 0.0, 1.0)
-    if scale > 1.0:
-        side = 2 * round(scale / 2) + 1
-        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
-        high, low = cv2.dilate(up, kernel), cv2.erode(up, kernel)
-        snapped = np.where(up - low < high - up, low, high)
-        up = np.where((high - low).max(axis=2, keepdims=True) > SHARPEN_CONTRAST, snapped, up)
-    return _unpremultiply(up)
-
-
-def _unpremultiply(premultiplied: np.ndarray) -> np.ndarray:
-    alpha = premultiplied[..., 3:]
-    rgb = np.where(alpha > 1e-6, premultiplied[..., :3] / np.maximum(alpha, 1e-6), 0.0)
-    out = np.concatenate([rgb, alpha], axis=2) * 255.0
-    return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -142,7 +110,7 @@ class Reference:
         elif original_svg is not None:
             scaled = render(original_svg, w, h)
         else:
-            scaled, kind = proxy(raster, w, h, scale), "proxy"
+            scaled, kind = sharp_upscale(raster, w, h), "proxy"
         size = None if raster is loaded else (loaded.shape[1], loaded.shape[0])
         return cls(raster, scaled, scale, kind, over_white(raster), measures.Prepared(scaled, scale), size)
 

@@ -34,12 +34,17 @@ import vtracer
 from PIL import Image
 
 from svgai.errors import InvalidParams, VectorizeError, VectorizeTimeout
-from svgai.images import ImageSource, encode_png, is_opaque, load_rgba
+from svgai.images import ImageSource, encode_png, is_opaque, load_rgba, sharp_upscale
 from svgai.log import get_logger
-from svgai.params import VTracerParams, validate
+from svgai.params import VTRACER_NAMES, VTracerParams, validate
 
 log = get_logger("vectorize")
 
+
+MAX_UPSCALED_SIDE = 1024
+"""The ``upscale`` parameter enlarges a raster at most until its long side reaches this many pixels:
+the size at which conversions are judged (``svgai.quality.MAX_COMPARE_SIDE``); beyond it tracing gets
+slower (VTracer's time grows with the pixel count) with nothing more to gain."""
 
 TRACE_MAX_PIXELS = 2048 * 2048
 """Images with more pixels are downscaled to this many before tracing (see the module docstring)."""
@@ -66,7 +71,7 @@ def vectorize(
     rgba = load_rgba(image)
     checked = validate(params)
     declared = size or (rgba.shape[1], rgba.shape[0])
-    traced = fit_for_tracing(rgba)
+    traced = upscaled(fit_for_tracing(rgba), checked["upscale"])
     # An opaque raster goes as RGB (same trace, less data); see ``keyed`` for transparent ones.
     data = encode_png(np.ascontiguousarray(traced[..., :3]) if is_opaque(traced) else keyed(traced))
     svg = _trace(data, checked) if timeout_s is None else _trace_with_time_limit(data, checked, timeout_s)
@@ -93,6 +98,18 @@ def fit_for_tracing(raster: np.ndarray) -> np.ndarray:
     fitted = (max(1, int(width * scale)), max(1, int(height * scale)))
     log.info("downscaled_for_tracing", width=width, height=height, traced_width=fitted[0], traced_height=fitted[1])
     return np.asarray(Image.fromarray(raster).resize(fitted, Image.Resampling.BOX))
+
+
+def upscaled(raster: np.ndarray, upscale: int) -> np.ndarray:
+    """``raster`` enlarged ``upscale`` times with sharp edges, its long side capped at ``MAX_UPSCALED_SIDE``.
+
+    ``raster`` itself when the factor comes to at most 1 (``upscale=1``, or a raster already that large).
+    """
+    height, width = raster.shape[:2]
+    factor = min(float(upscale), MAX_UPSCALED_SIDE / max(width, height))
+    if factor <= 1.0:
+        return raster
+    return sharp_upscale(raster, max(1, round(width * factor)), max(1, round(height * factor)))
 
 
 _SVG_SIZE = re.compile(r'(<svg\b[^>]*?)\swidth="(\d+)" height="(\d+)"\s*>')
@@ -132,7 +149,7 @@ def keyed(rgba: np.ndarray) -> np.ndarray:
 
 def _trace(png: bytes, params: VTracerParams) -> str:
     try:
-        svg: str = vtracer.convert_raw_image_to_svg(png, img_format="png", **params)
+        svg: str = vtracer.convert_raw_image_to_svg(png, img_format="png", **{k: params[k] for k in VTRACER_NAMES})  # type: ignore[literal-required]
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as e:  # pyo3_runtime.PanicException is a BaseException

@@ -11,7 +11,7 @@ with ``load_dataset(path)``, which returns a ``Dataset`` of two pyarrow Tables a
   wrapper SVG drawn into it, null for words and raster-origin images) and ``reference_png`` (the
   clean ground truth at ``svgai.quality.comparison_size``, null where only the proxy exists);
 - ``labels`` (``store.LABEL_SCHEMA``): ``image_id``, ``set_index`` (0 = VTracer's defaults, 1–3 its
-  presets bw/poster/photo), the 11 parameters by name, the image's ``width``, ``height`` and
+  presets bw/poster/photo), every parameter of ``svgai.params`` by name, the image's ``width``, ``height`` and
   ``has_alpha``, ``status`` ("ok", "panic", "timeout", "error"), ``quality`` (the v2 score) and its
   parts ``edge_fidelity``, ``ssim_scaled``, ``ssim_1x`` (``ssim`` is the same value, for readers of
   round-1 data), ``quality_proxy`` (the same SVG against the proxy, on every 4th set of images with
