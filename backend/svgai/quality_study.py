@@ -1,4 +1,4 @@
-"""``svgai quality study``: the measurements that chose the quality measure (docs/quality.md).
+"""``svgai quality study`` and ``svgai quality upscale``: the measurements behind docs/quality.md.
 
 For icons whose vector original exists, each is rendered to a 256 px raster and traced three times
 with VTracer's defaults in each curve mode: ``spline`` (curves), ``polygon`` (straight segments) and
@@ -173,3 +173,75 @@ def study_command(sources: tuple[str, ...], per_source: int, pixel_art: int, see
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     click.echo(json.dumps({"summary": report["summary"], "costs_ms": report["costs_ms"]}, indent=2))
+
+
+SIZE_BANDS = ((0, 64), (64, 128), (128, 256), (256, 512), (512, 1024))
+"""Raster long sides (exclusive, inclusive] in which the upscale study reports."""
+
+
+def upscale_rows(images: list[dict[str, Any]], factors: tuple[int, ...], modes: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Each image traced with VTracer's defaults in each mode at each ``upscale``, scored against its ground
+    truth and against the proxy (which is itself a sharp upscale, so it may favour upscaled traces)."""
+    rows = []
+    for image in tqdm(images, desc="upscale", unit="image"):
+        truth = Reference.of(image["png"], scaled=image["reference_png"])
+        proxy = Reference.of(image["png"])
+        for mode, factor in itertools.product(modes, factors):
+            started = time.perf_counter()
+            svg = vectorize(truth.raster, {"mode": mode, "upscale": factor})
+            traced_ms = (time.perf_counter() - started) * 1e3
+            rendering = truth.render(svg)
+            rows.append({"image_id": image["image_id"], "source": image["source"], "kind": image["kind"],
+                         "long_side": max(image["width"], image["height"]), "mode": mode, "upscale": factor,
+                         "quality": truth.score(rendering)[0], "quality_proxy": proxy.score(rendering)[0],
+                         "svg_bytes": len(svg.encode()), "trace_ms": traced_ms})
+    return rows
+
+
+def summarise_upscale(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per size band, mode and factor: mean quality, its gain over ``upscale=1`` against the truth and
+    against the proxy, the share of images it improves by more than 0.005, bytes and trace time."""
+    table = []
+    for (low, high), mode in itertools.product(SIZE_BANDS, sorted({r["mode"] for r in rows})):
+        band = [r for r in rows if low < r["long_side"] <= high and r["mode"] == mode]
+        plain = {r["image_id"]: r for r in band if r["upscale"] == 1}
+        for factor in sorted({r["upscale"] for r in band}):
+            these = [r for r in band if r["upscale"] == factor and r["image_id"] in plain]
+            if not these:
+                continue
+            base = [plain[r["image_id"]] for r in these]
+            table.append({
+                "long_side": f"{low + 1}-{high}", "mode": mode, "upscale": factor, "images": len(these),
+                "quality": round(float(np.mean([r["quality"] for r in these])), 4),
+                "gain": round(float(np.mean([r["quality"] - b["quality"] for r, b in zip(these, base, strict=True)])), 4),
+                "gain_by_proxy": round(float(np.mean([r["quality_proxy"] - b["quality_proxy"] for r, b in zip(these, base, strict=True)])), 4),
+                "better_share": round(float(np.mean([r["quality"] > b["quality"] + 0.005 for r, b in zip(these, base, strict=True)])), 3),
+                "bytes_ratio": round(float(np.sum([r["svg_bytes"] for r in these]) / np.sum([b["svg_bytes"] for b in base])), 2),
+                "trace_ms_p50": round(float(np.median([r["trace_ms"] for r in these])), 1),
+            })
+    return table
+
+
+@quality_group.command("upscale")
+@click.option("--dataset", "dataset_path", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="A built dataset (svgai dataset build); images with a ground truth are used.")
+@click.option("--split", default="test", show_default=True, type=click.Choice(["train", "val", "test", "heldout"]))
+@click.option("--images", "limit", default=None, type=click.IntRange(1), help="Use at most this many images.")
+@click.option("--factors", default="1,2,3,4", show_default=True, help="upscale values, comma-separated.")
+@click.option("--modes", default="spline,polygon,none", show_default=True, help="VTracer modes, comma-separated.")
+@click.option("--pixel-art", is_flag=True, help="Study the pixel-art images instead of the others.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out/quality/upscale.json"), show_default=True)
+def upscale_command(dataset_path: Path, split: str, limit: int | None, factors: str, modes: str, pixel_art: bool,
+                    out: Path) -> None:
+    """Measure what tracing a sharp upscale (the ``upscale`` parameter) gains against the vector originals."""
+    from svgai.dataset import load_dataset
+
+    images = [row for row in load_dataset(dataset_path).split(split).images.to_pylist()
+              if row["reference_png"] is not None and (row["kind"] == "pixel") == pixel_art][:limit]
+    rows = upscale_rows(images, tuple(int(f) for f in factors.split(",")), tuple(modes.split(",")))
+    summary = summarise_upscale(rows)
+    report = {"command": " ".join(["svgai", *sys.argv[1:]]), "summary": summary, "rows": rows}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    for line in summary:
+        click.echo("  ".join(f"{k}={v}" for k, v in line.items()))
