@@ -1,4 +1,4 @@
-"""Convert once: the router converts more than its choice only where the predictions are close or uncertain."""
+"""Convert once: the router converts more than its choice only where the defaults are close or the predictions uncertain."""
 
 from __future__ import annotations
 
@@ -60,25 +60,19 @@ def route_with(error: float | None, image: Path, step: float = 0.01) -> Routed:
     return IntelligentRouter(manager).route(image, Constraints(max_conversions=3, feedback_ms=60_000.0))
 
 
-@pytest.mark.parametrize(("error", "precisions"), [
-    (0.001, [8]),  # confident: the defaults (precision 8) are predicted 0.02 ahead of the next, converted alone
-    (0.025, [8, 6]),  # 6 is within the error of the best, 5 is not
-    (0.045, [8, 6, 5]),  # 6, 5 and 4 are within it, but conversions run out
+@pytest.mark.parametrize(("error", "step", "precisions"), [
+    # precision 3 is predicted best (0.87), then 4, 5, 6; the defaults (precision 8) 0.05 behind
+    (0.001, -0.01, [3]),  # confident: the choice alone
+    (0.045, -0.01, [3]),  # 4, 5 and 6 are within the error of 3: as good as it by that error, not converted
+    (0.055, -0.01, [3, 8]),  # the defaults are within the error too: measured beside the choice
+    (0.5, 0.01, [8]),  # the defaults are predicted best: converted once
 ])
-def test_a_confident_predictor_converts_only_the_candidates_within_its_error(
-    two_colour_path: Path, error: float, precisions: list[int]
+def test_a_confident_predictor_converts_its_choice_and_the_defaults_only_when_it_cannot_tell_them_apart(
+    two_colour_path: Path, error: float, step: float, precisions: list[int]
 ) -> None:
-    routed = route_with(error, two_colour_path)
+    routed = route_with(error, two_colour_path, step)
     assert routed.choice.predictor_error == error
     assert [c.params["path_precision"] for c, _ in routed.conversions] == precisions
-
-
-def test_when_the_predictor_cannot_tell_candidates_apart_the_defaults_are_one_of_the_conversions(
-    two_colour_path: Path,
-) -> None:
-    # precision 3 is predicted best, then 4, 5, 6; the defaults (8) are predicted worst, outside the error
-    routed = route_with(0.045, two_colour_path, step=-0.01)
-    assert [c.params["path_precision"] for c, _ in routed.conversions] == [3, 4, 8]
 
 
 def test_without_a_measured_error_every_prediction_is_uncertain_and_feedback_converts_more(two_colour_path: Path) -> None:
@@ -106,9 +100,8 @@ def test_the_shipped_predictor_reports_its_validated_error_and_the_router_conver
     assert choice.predictor == "quality" and choice.predictor_error == pytest.approx(mae)
     values = value(np.array([c.predicted_quality for c in choice.candidates]),
                    np.array([c.predicted_bytes for c in choice.candidates]), constraints, choice.reference_bytes)
-    close = [c for c, v in zip(choice.candidates[1:], values[1:], strict=True) if v >= values[0] - mae]
-    planned = [choice.candidates[0], *close]
-    if len(planned) > 1 and all(c.params != defaults() for c in planned[: constraints.max_conversions]):
-        plain = next(c for c in choice.candidates if c.params == defaults())  # uncertain: the defaults are measured too
-        planned = [*planned[: constraints.max_conversions - 1], plain]
-    assert [c for c, _ in routed.conversions] == planned[: constraints.max_conversions]
+    plain = next(i for i, c in enumerate(choice.candidates) if c.params == defaults())
+    planned = [choice.candidates[0]]
+    if plain > 0 and values[plain] >= values[0] - mae:  # the predictor cannot tell the choice from the defaults
+        planned.append(choice.candidates[plain])
+    assert [c for c, _ in routed.conversions] == planned

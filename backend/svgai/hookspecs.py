@@ -215,8 +215,8 @@ class BaseMethod:
         Called in a worker thread with this method's slice of the router's budget; a call that does
         not return in time is abandoned (it keeps one of the plugin's few worker threads until it
         returns). Only the first ``svgai.router.MAX_PROPOSALS`` sets are read. Every returned set must
-        name every parameter with valid values (``svgai.params.NAMES``: VTracer's 11 and ``upscale``;
-        ``svgai.params.validate`` completes a partial set from the defaults); a set with a missing key, NaN, a wrong type or a value out
+        name VTracer's 11 parameters with valid values (``svgai.params.VTRACER_NAMES``; svgai's own
+        ``upscale`` may be left out, meaning 1); a set with a missing key, NaN, a wrong type or a value out
         of range makes the router reject the whole answer and fall back to the next method.
 
         :param image: the raster, ``(H, W, 3)`` uint8 on white, read-only (copy it to change it).

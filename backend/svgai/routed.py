@@ -15,7 +15,7 @@ import numpy as np
 from svgai.hookspecs import Constraints
 from svgai.log import get_logger
 from svgai.methods.objective import value
-from svgai.params import VTracerParams
+from svgai.params import VTracerParams, defaults
 from svgai.quality import Conversion
 from svgai.scoring import PredictorScorer
 
@@ -74,16 +74,26 @@ class Choice:
     predictor_error: float | None = None
     """The predictor's measured mean absolute error (``PerformanceInfo.expected_error``), if it has one."""
 
-    def close_candidates(self, constraints: Constraints) -> list[Candidate] | None:
-        """The best candidate and every other whose predicted objective value is within the predictor's
-        error of the best one's; ``None`` when the predictions cannot be trusted (no measured error, or a
-        candidate without a prediction)."""
+    def confident_plan(self, constraints: Constraints) -> list[Candidate] | None:
+        """What to convert when the predictions can be trusted: the best candidate, and VTracer's defaults
+        too when their predicted objective value is within the predictor's error of the best one's.
+
+        Within that error the predictor cannot tell the two apart, and the defaults are what a user gets
+        without svgai: measuring both keeps the choice from being worse than them. Other candidates are
+        not converted: a second-best that the predictor cannot separate from the best is, by the same
+        error, about as good. ``None`` when the predictions cannot be trusted (no measured error, or a
+        candidate without a prediction): the router then falls back to quality feedback.
+        """
         predicted = [c.predicted_quality for c in self.candidates]
         if self.predictor_error is None or any(p is None for p in predicted):
             return None
         sizes = [np.nan if c.predicted_bytes is None else c.predicted_bytes for c in self.candidates]
         values = value(np.array(predicted, dtype=np.float64), np.array(sizes), constraints, self.reference_bytes)
-        return [c for c, v in zip(self.candidates, values, strict=True) if v >= values[0] - self.predictor_error]
+        best = self.candidates[0]
+        plain = next((i for i, c in enumerate(self.candidates) if c.params == defaults()), None)
+        if plain is None or plain == 0 or values[plain] < values[0] - self.predictor_error:
+            return [best]
+        return [best, self.candidates[plain]]
 
 
 @dataclass

@@ -24,8 +24,8 @@ For one image and its :class:`~svgai.hookspecs.Constraints` the router
    * confident — every candidate has a prediction from a predictor that reports its measured error
      (``PerformanceInfo.expected_error``: the within-image mean absolute error of its predicted
      quality, ``within_image_mae`` that ``svgai model validate`` records in ``models/config.json``):
-     only candidates whose predicted objective value is within that error of the best one's are
-     converted too; when there are several, VTracer's defaults are one of them (``_with_defaults``);
+     the best candidate alone, and VTracer's defaults too when their predicted objective value is
+     within that error of the best one's (``Choice.confident_plan``);
    * uncertain — no predictor, a predictor without a measured error, or a prediction that failed:
      quality feedback as before — the best candidate of each next-ranked method, VTracer's defaults,
      then the other candidates, while conversions (``max_conversions``) and time (``feedback_ms``) last.
@@ -53,7 +53,7 @@ from svgai.hookspecs import Constraints, PerformanceInfo, Scorer, Scores
 from svgai.images import ImageSource, load_image, load_rgba
 from svgai.log import get_logger
 from svgai.methods.objective import rank
-from svgai.params import NAMES, VTracerParams, defaults, validate
+from svgai.params import VTRACER_NAMES, VTracerParams, defaults, validate
 from svgai.plugins import (
     PERFORMANCE_TIMEOUT_S,
     cached_performance,
@@ -90,25 +90,11 @@ def check_proposal(output: Any) -> list[VTracerParams]:
     for params in output[:MAX_PROPOSALS]:
         if not isinstance(params, Mapping):
             raise PluginError(f"proposed a {type(params).__name__} instead of a parameter mapping")
-        missing = [name for name in NAMES if name not in params]
+        missing = [name for name in VTRACER_NAMES if name not in params]  # ``upscale`` may be left out (1)
         if missing:
             raise PluginError(f"proposed parameters without {', '.join(missing)}")
         checked.append(validate(params))
     return checked
-
-
-def _with_defaults(close: list[Candidate], every: list[Candidate], slots: int) -> list[Candidate]:
-    """``close`` with VTracer's defaults among its first ``slots`` (after the best one).
-
-    When the predictor cannot tell several candidates apart, one of the conversions is VTracer's
-    defaults: what a user gets without svgai is then always among what the router measures, so its
-    choice is never worse than that by the router's own measurement.
-    """
-    if any(c.params == defaults() for c in close[:slots]) or slots < 2:
-        return close
-    plain = next((c for c in every if c.params == defaults()), Candidate(defaults(), LAST_LEVEL))
-    rest = [c for c in close if c.params != defaults()]
-    return [*rest[: slots - 1], plain, *rest[slots - 1 :]]
 
 
 def frozen(rgb: np.ndarray) -> np.ndarray:
@@ -227,16 +213,14 @@ class IntelligentRouter:
         return Routed(choice, chosen, conversion, tried, (time.perf_counter() - started) * 1e3, trail.entries)
 
     def _plan(self, choice: Choice, rgb: np.ndarray, constraints: Constraints, trail: Trail) -> Iterator[Candidate]:
-        """The candidates to convert, in order: the close ones when the predictions are trusted, else feedback."""
-        close = choice.close_candidates(constraints)
-        log.info("conversion_plan", plan="feedback" if close is None else "confident", predictor=choice.predictor,
-                 error=choice.predictor_error, close=None if close is None else len(close) - 1)
-        if close is None:
+        """The candidates to convert, in order: the confident plan when the predictions are trusted, else feedback."""
+        confident = choice.confident_plan(constraints)
+        log.info("conversion_plan", plan="feedback" if confident is None else "confident", predictor=choice.predictor,
+                 error=choice.predictor_error, conversions=None if confident is None else len(confident))
+        if confident is None:
             yield from self._feedback_plan(choice, rgb, constraints, trail)
-        elif len(close) > 1:
-            yield from _with_defaults(close, choice.candidates, constraints.max_conversions)
         else:
-            yield from close
+            yield from confident
 
     def _feedback_plan(self, choice: Choice, rgb: np.ndarray, constraints: Constraints, trail: Trail) -> Iterator[Candidate]:
         """Candidates to convert, in order: the choice's best; the best of each next-ranked method (asked
