@@ -24,7 +24,7 @@ def test_the_space_has_all_eleven_vtracer_options_with_vtracer_defaults_and_upsc
         "colormode", "hierarchical", "mode", "filter_speckle", "color_precision", "layer_difference",
         "corner_threshold", "length_threshold", "max_iterations", "splice_threshold", "path_precision",
     )
-    assert NAMES == (*params.VTRACER_NAMES, "upscale")
+    assert (*params.VTRACER_NAMES, "upscale") == NAMES
     assert params.defaults() == {
         "colormode": "color", "hierarchical": "stacked", "mode": "spline", "filter_speckle": 4,
         "color_precision": 6, "layer_difference": 16, "corner_threshold": 60, "length_threshold": 4.0,
