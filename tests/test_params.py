@@ -24,7 +24,7 @@ def test_the_space_has_all_eleven_vtracer_options_with_vtracer_defaults_and_upsc
         "colormode", "hierarchical", "mode", "filter_speckle", "color_precision", "layer_difference",
         "corner_threshold", "length_threshold", "max_iterations", "splice_threshold", "path_precision",
     )
-    assert NAMES == (*params.VTRACER_NAMES, "upscale")
+    assert (*params.VTRACER_NAMES, "upscale") == NAMES
     assert params.defaults() == {
         "colormode": "color", "hierarchical": "stacked", "mode": "spline", "filter_speckle": 4,
         "color_precision": 6, "layer_difference": 16, "corner_threshold": 60, "length_threshold": 4.0,
@@ -171,6 +171,62 @@ def test_encode_many_validates_and_stacks_rows(data: st.DataObject, partial_para
 def test_encode_many_refuses_invalid_sets() -> None:
     with pytest.raises(InvalidParams, match="color_precision"):
         params.encode_many([{}, {"color_precision": 0}])
+
+
+def _outcome(encode: Any, batch: list[Any]) -> tuple[Any, ...]:
+    """What an encoder does with ``batch``: its exact float32 bytes, or the error it raises."""
+    try:
+        matrix = encode(batch)
+    except (InvalidParams, OverflowError) as e:
+        return type(e), str(e), getattr(e, "key", None)
+    return matrix.dtype, matrix.shape, matrix.tobytes()
+
+
+@pytest.mark.parametrize(("method", "n", "seed"), [("uniform", 1024, 1), ("sobol", 64, 0), ("lhs", 33, 5)])
+def test_encode_many_fast_path_equals_validating_each_set(method: params.SamplingMethod, n: int, seed: int) -> None:
+    drawn = params.sample(n, method=method, seed=seed)
+    plain = [  # Python floats and the alias 'pixel' (= 'none') instead of the sampler's np.float64 and 'none'
+        {**p, "length_threshold": float(p["length_threshold"]), "mode": "pixel" if p["mode"] == "none" else p["mode"]}
+        for p in drawn
+    ]
+    for batch in (drawn, plain):
+        fast = params._encode_plain(batch)
+        assert fast is not None  # what the sampler gives takes the fast path
+        assert (fast.dtype, fast.shape, fast.tobytes()) == _outcome(params._encode_each, batch)
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_encode_many_fast_path_equals_validating_each_set_for_any_values(
+    data: st.DataObject, parameter_sets: Strategy
+) -> None:
+    """Full sets with some values swapped for anything: the same matrix or the same refusal as ``validate``."""
+    anything = st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8),
+        st.sampled_from(["pixel", "none", np.int64(3), np.float64(5.0), np.float32(math.nan), np.bool_(True), 10**400]),
+    )
+    batch = data.draw(st.lists(parameter_sets, min_size=1, max_size=8))
+    for _ in range(data.draw(st.integers(0, 2))):
+        row, key = data.draw(st.integers(0, len(batch) - 1)), data.draw(st.sampled_from([*NAMES, "colour_precision"]))
+        batch[row][key] = data.draw(anything)
+    if data.draw(st.booleans()):
+        del batch[0][data.draw(st.sampled_from(NAMES))]  # a partial set
+    assert _outcome(params.encode_many, batch) == _outcome(params._encode_each, batch)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("colour_precision", 3), ("color_precision", True), ("color_precision", 6.5), ("length_threshold", math.nan),
+     ("length_threshold", -math.inf), ("max_iterations", 21), ("mode", "bezier"), ("mode", None)],
+)
+def test_an_invalid_set_in_a_batch_raises_what_validate_raises(key: str, value: Any) -> None:
+    batch: list[dict[str, Any]] = [dict(p) for p in params.sample(100, method="uniform", seed=3)]
+    batch[57][key] = value
+    with pytest.raises(InvalidParams) as expected:
+        params.validate(batch[57])
+    with pytest.raises(InvalidParams) as caught:
+        params.encode_many(batch)
+    assert (str(caught.value), caught.value.key) == (str(expected.value), expected.value.key)
 
 
 @pytest.mark.parametrize("method", ["sobol", "lhs", "uniform"])

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
@@ -247,6 +248,13 @@ def encode(params: Mapping[str, Any]) -> np.ndarray:
 
 def encode_many(many: Iterable[Mapping[str, Any]]) -> np.ndarray:
     """Encode parameter sets into an ``(n, ENCODED_DIM)`` float32 matrix; each set is validated."""
+    many = list(many)
+    fast = _encode_plain(many)
+    return fast if fast is not None else _encode_each(many)
+
+
+def _encode_each(many: list[Mapping[str, Any]]) -> np.ndarray:
+    """The reference path: ``validate`` each set, then encode it row by row."""
     rows = []
     for params in many:
         p = validate(params)
@@ -255,6 +263,62 @@ def encode_many(many: Iterable[Mapping[str, Any]]) -> np.ndarray:
         row += [1.0 if p[n.name] == n.off else 0.0 for n in SWITCHES]  # type: ignore[literal-required]
         rows.append(row)
     return np.asarray(rows, dtype=np.float32).reshape(-1, ENCODED_DIM)
+
+
+_ALL_VALUES = operator.itemgetter(*NAMES)
+_CHOICE_INDEX: dict[str, dict[str, int]] = {
+    c.name: {v: i for i, v in enumerate(c.choices)} | {a: c.choices.index(v) for a, v in c.aliases} for c in CHOICES
+}
+_INTEGERS: set[type] = {int, np.int32, np.int64}
+_PLAIN_TYPES: dict[str, set[type]] = {
+    n.name: _INTEGERS if n.kind is int else _INTEGERS | {float, np.float32, np.float64} for n in NUMBERS
+}
+"""What ``_encode_plain`` takes per numeric parameter: exact types, so no bool (which ``validate`` refuses)
+and no float for an integer; numpy's too, as ``sample`` gives ``length_threshold`` as ``np.float64``."""
+
+
+def _encode_plain(many: list[Any]) -> np.ndarray | None:
+    """``_encode_each``'s matrix, built column by column with numpy, or ``None`` unless every set is a
+    plain ``dict`` of all the parameters with plain, valid values (what ``sample`` and the search produce).
+
+    Why: scoring 1,024 dicts on a cached image spent ~95% of its time validating and encoding them one
+    value at a time in Python (7.4 ms against 0.43 ms for an encoded array). Whatever this path does not
+    take (a partial set, a bool, a float for an integer, NaN, a value out of range, an unknown key or
+    choice) goes through ``_encode_each``, so ``validate`` alone writes every refusal. The checks mirror
+    ``_check_value``: exact types (see ``_PLAIN_TYPES``), inclusive ranges, choices and their aliases.
+    """
+    if not many or set(map(type, many)) != {dict} or sum(map(len, many)) != len(many) * len(NAMES):
+        return None
+    try:  # every set holds every name and (by the sum of lengths) nothing else
+        columns = dict(zip(NAMES, zip(*map(_ALL_VALUES, many), strict=True), strict=True))
+    except KeyError:
+        return None
+    out = np.zeros((len(many), ENCODED_DIM), dtype=np.float32)
+    rows = np.arange(len(many))
+    for c in CHOICES:
+        column = columns[c.name]
+        if not set(map(type, column)) <= {str, np.str_}:
+            return None
+        index = list(map(_CHOICE_INDEX[c.name].get, column))
+        if None in index:
+            return None
+        out[rows, COLUMNS[c.name] + np.array(index)] = 1.0
+    numeric: dict[str, np.ndarray] = {}
+    for n in NUMBERS:
+        column = columns[n.name]
+        if not set(map(type, column)) <= _PLAIN_TYPES[n.name]:
+            return None
+        try:
+            values = np.array(column, dtype=np.float64)  # exact for every in-range value
+        except OverflowError:  # an int beyond float64: out of range, for validate to say so
+            return None
+        if not np.all((n.low <= values) & (values <= n.high)):  # False for NaN
+            return None
+        out[:, COLUMNS[n.name]] = (values - n.low) / (n.high - n.low)
+        numeric[n.name] = values
+    for i, n in enumerate(SWITCHES, start=ENCODED_DIM - len(SWITCHES)):
+        out[:, i] = numeric[n.name] == n.off
+    return out
 
 
 def refresh_switches(encoded: np.ndarray) -> np.ndarray:
