@@ -175,7 +175,7 @@ def test_bench_measures_the_real_loop_and_says_what_it_could_not_measure(runner:
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "bench" / "bench.json").read_text())
     loop = report["real_loop"]
-    assert loop["conversions"] == 2 * 2 * 2 and loop["per_candidate"]["p50_ms"] > 0 and 0 < loop["mean_ssim"] <= 1
+    assert loop["conversions"] == 2 * 2 * 2 and loop["per_candidate"]["p50_ms"] > 0 and 0 < loop["mean_quality"] <= 1
     assert len(loop["per_candidate"]["repeat_p50_ms"]) == 2
     assert "no model manifest" in report["model"]["unavailable"]
     markdown = (tmp_path / "bench" / "bench.md").read_text()

@@ -1,4 +1,4 @@
-"""The real loop a user would otherwise run per candidate: vectorize, render back, measure SSIM."""
+"""The real loop a user would otherwise run per candidate: vectorize, render back, measure quality."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from svgai.quality import convert
 
 
 def real_loop(images: list[BenchImage], candidates: int, repeats: int, seed: int = 0) -> dict[str, Any]:
-    """Time ``convert`` (VTracer + resvg + SSIM) for ``candidates`` parameter sets per image.
+    """Time ``convert`` (VTracer + resvg + the quality measure, docs/quality.md) for ``candidates`` parameter sets per image.
 
     The same space-filling parameter sets are used for every image and every repeat, so repeats
     differ only by the machine's noise.
@@ -22,7 +22,7 @@ def real_loop(images: list[BenchImage], candidates: int, repeats: int, seed: int
     rounds: list[list[float]] = []
     vectorize_ms: list[float] = []
     measure_ms: list[float] = []
-    ssims: list[float] = []
+    qualities: list[float] = []
     for _ in range(repeats):
         times = []
         for image in images:
@@ -31,14 +31,14 @@ def real_loop(images: list[BenchImage], candidates: int, repeats: int, seed: int
                 times.append(result.vectorize_ms + result.measure_ms)
                 vectorize_ms.append(result.vectorize_ms)
                 measure_ms.append(result.measure_ms)
-                ssims.append(result.ssim)
+                qualities.append(result.quality)
         rounds.append(times)
     per_candidate: Figure = figure(rounds)
     return {
         "per_candidate": per_candidate,
         "vectorize_p50_ms": float(np.median(vectorize_ms)),
-        "render_and_ssim_p50_ms": float(np.median(measure_ms)),
+        "render_and_measure_p50_ms": float(np.median(measure_ms)),
         "candidates_per_image": candidates,
-        "conversions": len(ssims),
-        "mean_ssim": float(np.mean(ssims)),
+        "conversions": len(qualities),
+        "mean_quality": float(np.nanmean(qualities)),
     }
