@@ -79,10 +79,12 @@ class Number:
     default: float
     off: float | None = None
     """The value at which VTracer switches the feature off (its behaviour jumps there), if any."""
+    note: str = ""
+    """What the parameter does, where its name alone does not say (shown by ``svgai params``)."""
 
     def describe(self) -> str:
         what = "an integer" if self.kind is int else "a number"
-        return f"{what} from {_fmt(self.low)} to {_fmt(self.high)}"
+        return f"{what} from {_fmt(self.low)} to {_fmt(self.high)}" + (f" ({self.note})" if self.note else "")
 
 
 def _fmt(x: float) -> str:
@@ -103,7 +105,7 @@ SPACE: tuple[Spec, ...] = (
     Number("max_iterations", int, 1, 20, 10),
     Number("splice_threshold", int, 0, 180, 45),
     Number("path_precision", int, 1, 10, 8),
-    Number("upscale", int, 1, 4, 1),
+    Number("upscale", int, 1, 4, 1, note="svgai's own: trace a sharp N-times enlargement, up to 1024 px"),
 )
 SPECS: dict[str, Spec] = {s.name: s for s in SPACE}
 NAMES: tuple[str, ...] = tuple(SPECS)
