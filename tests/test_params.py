@@ -138,7 +138,7 @@ def test_refreshed_switches_encode_what_decode_gives(vector: list[float]) -> Non
 
 @given(data=st.data())
 def test_decode_inverts_encode(data: st.DataObject, parameter_sets: Strategy) -> None:
-    parameter_set = data.draw(parameter_sets)
+    parameter_set = params.validate(data.draw(parameter_sets))  # canonical: no upscale in pixel mode
     decoded = params.decode(params.encode(parameter_set))
     for name in NAMES:
         if isinstance(SPECS[name], Number) and SPECS[name].kind is float:  # type: ignore[union-attr]
@@ -256,9 +256,12 @@ def test_sampling_edge_cases() -> None:
 
 def test_from_unit_reaches_both_ends_of_every_range() -> None:
     low, high = params.from_unit(np.zeros(len(SPACE))), params.from_unit(np.ones(len(SPACE)))
+    assert high["mode"] == "none" and high["upscale"] == 1  # upscale does not apply in pixel mode ...
+    polygon = params.from_unit(np.ones(len(SPACE)) - np.eye(len(SPACE))[NAMES.index("mode")] * 0.5)
+    assert polygon["mode"] == "polygon"  # ... and reaches its top in the others
     for number in NUMBERS:
         assert low[number.name] == number.low  # type: ignore[literal-required]
-        assert high[number.name] == pytest.approx(number.high, abs=1e-3)  # type: ignore[literal-required]
+        assert polygon[number.name] == pytest.approx(number.high, abs=1e-3)  # type: ignore[literal-required]
     for choice in CHOICES:
         assert low[choice.name] == choice.choices[0]  # type: ignore[literal-required]
         assert high[choice.name] == choice.choices[-1]  # type: ignore[literal-required]
@@ -285,3 +288,14 @@ def test_presets_are_vtracer_cli_presets_over_the_defaults(name: str) -> None:
 def test_unknown_preset_names_the_accepted_ones() -> None:
     with pytest.raises(InvalidParams, match="accepted: defaults, bw, poster, photo"):
         params.preset("vivid")
+
+
+def test_upscale_does_not_apply_in_pixel_mode_and_such_labels_are_not_canonical() -> None:
+    pixel = params.validate({"mode": "pixel", "upscale": 4})
+    assert pixel["mode"] == "none" and pixel["upscale"] == 1
+    assert params.validate({"mode": "polygon", "upscale": 4})["upscale"] == 4
+    full = dict(params.defaults()) | {"mode": "none", "upscale": 3}
+    assert np.array_equal(params.encode_many([full] * 3), params.encode_many([params.validate(full)] * 3))
+    assert params.decode(params.encode(full))["upscale"] == 1
+    assert not params.is_canonical(full) and params.is_canonical(params.validate(full))
+    assert all(p["upscale"] == 1 for p in params.sample(256, seed=3) if p["mode"] == "none")

@@ -5,7 +5,8 @@ raster is enlarged with sharp edges (``svgai.images.sharp_upscale``) before VTra
 so the traced long side stays within ``svgai.vectorize.MAX_UPSCALED_SIDE``. VTracer fits its curves
 to pixel corners, so a small raster traced as it is gives lumpy curves, or staircases in pixel mode;
 traced from a 2–4× sharp upscale, the same shapes come out smooth (docs/quality.md measures it).
-``upscale=1`` is VTracer as it is, the default, so ``defaults()`` and the presets are VTracer's own.
+``upscale=1`` is VTracer as it is, the default, so ``defaults()`` and the presets are VTracer's own;
+in pixel mode (``mode="none"``) it does not apply and is always 1.
 Everything else in svgai (validation, the dataset sampler, the models' input encoding, the router's
 checks) reads this table instead of repeating it.
 
@@ -150,6 +151,26 @@ def preset(name: str) -> VTracerParams:
     return validate({**defaults(), **PRESETS[name]})
 
 
+def _canonical(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with ``upscale`` at 1 in pixel mode (``mode="none"``), where it does not apply.
+
+    Pixel mode traces the raster's own pixels: traced from an enlargement it would hand back a finer
+    staircase — still no curves and a much larger SVG — rather than a drawing (docs/quality.md).
+    """
+    if values.get("mode") == "none":
+        values["upscale"] = 1
+    return values
+
+
+def is_canonical(params: Mapping[str, Any]) -> bool:
+    """False for a set ``validate`` would change: pixel mode with ``upscale`` above 1.
+
+    Readers of a dataset skip such labels: they measure a pixel trace of an enlargement, which no
+    conversion produces any more.
+    """
+    return not (params.get("mode") == "none" and params.get("upscale", 1) != 1)
+
+
 def _typed(values: dict[str, Any]) -> VTracerParams:
     return VTracerParams(**values)  # type: ignore[typeddict-item]
 
@@ -213,7 +234,7 @@ def validate(params: Mapping[str, Any] | None = None) -> VTracerParams:
                 f"unknown parameter {key!r}; accepted names: {', '.join(NAMES)}", key=str(key)
             )
         values[key] = _check_value(spec, value)
-    return _typed(values)
+    return _typed(_canonical(values))
 
 
 def parse_assignment(text: str) -> tuple[str, str | int | float]:
@@ -320,6 +341,8 @@ def _encode_plain(many: list[Any]) -> np.ndarray | None:
         numeric[n.name] = values
     for i, n in enumerate(SWITCHES, start=ENCODED_DIM - len(SWITCHES)):
         out[:, i] = numeric[n.name] == n.off
+    pixel_mode = out[:, ENCODED_FEATURES.index("mode=none")] == 1.0
+    out[pixel_mode, COLUMNS["upscale"]] = 0.0  # upscale 1: it does not apply in pixel mode (``_canonical``)
     return out
 
 
@@ -356,7 +379,7 @@ def decode(vector: np.ndarray) -> VTracerParams:
         if v[i] >= 0.5:
             values[n.name] = int(n.off) if n.kind is int else n.off  # type: ignore[arg-type]
         i += 1
-    return _typed(values)
+    return _typed(_canonical(values))
 
 
 def from_unit(u: np.ndarray) -> VTracerParams:
@@ -372,7 +395,7 @@ def from_unit(u: np.ndarray) -> VTracerParams:
             values[spec.name] = int(spec.low + math.floor(x * (spec.high - spec.low + 1)))
         else:
             values[spec.name] = round(spec.low + x * (spec.high - spec.low), 4)
-    return _typed(values)
+    return _typed(_canonical(values))
 
 
 SamplingMethod = Literal["uniform", "sobol", "lhs"]

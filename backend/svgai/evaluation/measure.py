@@ -20,8 +20,9 @@ import numpy as np
 from svgai.errors import SvgaiError
 from svgai.hookspecs import Constraints
 from svgai.methods.objective import rank, value
-from svgai.params import PRESETS, preset, sample
+from svgai.params import PRESETS, defaults, preset, sample
 from svgai.quality import Conversion, Reference, convert
+from svgai.routed import Routed
 from svgai.router import IntelligentRouter, measured_quality
 
 PRESET_NAMES = ("defaults", *PRESETS)
@@ -84,6 +85,19 @@ def best_of(conversions: Mapping[str, Conversion], constraints: Constraints, ref
     return parts(conversions[best]) | {"chosen": best, "conversions": len(names), "ms": spent_ms}
 
 
+def _predicted_gap(routed: Routed, constraints: Constraints) -> float | None:
+    """The predicted objective value of the router's first choice minus that of VTracer's defaults."""
+    candidates = routed.choice.candidates
+    plain = next((c for c in candidates if c.params == defaults()), None)
+    if plain is None or any(c.predicted_quality is None for c in (candidates[0], plain)):
+        return None
+    both = [candidates[0], plain]
+    sizes = np.array([np.nan if c.predicted_bytes is None else c.predicted_bytes for c in both])
+    values = value(np.array([c.predicted_quality for c in both], dtype=np.float64), sizes, constraints,
+                   routed.choice.reference_bytes)
+    return float(values[0] - values[1])
+
+
 def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Constraints, random_count: int,
              seed: int) -> dict[str, Any]:
     """The router, the defaults, the best preset (and the best random set) on one image, all measured.
@@ -97,15 +111,22 @@ def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Con
     routed = router.route(image.png, constraints)
     router_ms = (time.perf_counter() - started) * 1e3
     judged = convert(truth, routed.chosen.params)  # VTracer is deterministic: the same SVG, judged by the truth
+    first = routed.choice.candidates[0]
+    choice = judged if first.params == routed.chosen.params else convert(truth, first.params)
     presets = {name: convert(truth, preset(name)) for name in PRESET_NAMES}
     reference = float(presets["defaults"].svg_bytes)
     row: dict[str, Any] = {
         "image_id": image.image_id, "source": image.source, "kind": image.kind,
         "router": parts(judged) | {
-            "mode": routed.chosen.params["mode"], "svg_bytes_routed": routed.conversion.svg_bytes,
+            "mode": routed.chosen.params["mode"], "upscale": routed.chosen.params["upscale"],
+            "svg_bytes_routed": routed.conversion.svg_bytes,
             "method": routed.chosen.method, "predicted_quality": routed.chosen.predicted_quality,
             "conversions": len(routed.conversions), "ms": router_ms, "choose_ms": routed.choice.choose_ms,
             "convert_ms": routed.convert_ms, "fallbacks": [f.reason for f in routed.trail],
+            # the choice before any conversion, judged by the truth, and how far the predictor put it ahead
+            # of the defaults: what a different confidence rule would have returned can be read off these
+            "choice_quality": choice.quality, "choice_svg_bytes": choice.svg_bytes,
+            "predicted_gap_to_defaults": _predicted_gap(routed, constraints),
         },
         "defaults": best_of({"defaults": presets["defaults"]}, constraints, reference),
         "presets": best_of(presets, constraints, reference),

@@ -3,8 +3,10 @@
 Reads the dataset contract (``images.parquet`` + ``labels.parquet`` or a ``labels/`` folder of
 parts + ``card.json``, docs/data.md) and prepares every image once with
 ``svgai_quality.features.describe`` — the exact function the runtime predictor uses. The label is
-the measured ``quality`` (docs/quality.md) and the SVG size. Only rows with status "ok" are labels;
-an image's failed rows are masked out, images without any ok row are dropped.
+the measured ``quality`` (docs/quality.md) and the SVG size. Only rows with status "ok" are labels,
+and only those whose parameters ``svgai.params.validate`` leaves as they are (``is_canonical``: no
+pixel-mode trace of an enlargement); an image's other rows are masked out, images without any label
+are dropped.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from tqdm import tqdm
 from svgai.errors import SvgaiError
 from svgai.images import load_rgba
 from svgai.log import get_logger
-from svgai.params import ENCODED_DIM, NAMES, encode_many
+from svgai.params import ENCODED_DIM, NAMES, encode_many, is_canonical
 from svgai_quality.features import FEATURE_DIM, IMAGE_SIZE, describe
 
 log = get_logger(__name__)
@@ -99,7 +101,7 @@ def load_splits(
         raise DatasetUnavailable(f"{path}: labels lack columns {sorted(missing)}")
     by_image: dict[str, list[dict[str, Any]]] = {}
     for row in labels:
-        if row["status"] == "ok":
+        if row["status"] == "ok" and is_canonical(row):
             by_image.setdefault(row["image_id"], []).append(row)
     result = {}
     for name in splits:

@@ -29,7 +29,7 @@ from svgai.hookspecs import Constraints
 from svgai.images import load_image
 from svgai.methods.objective import rank, value
 from svgai.model_folder import methods_dir
-from svgai.params import ENCODED_DIM, ENCODED_FEATURES, NAMES, encode
+from svgai.params import ENCODED_DIM, ENCODED_FEATURES, NAMES, encode, is_canonical
 from svgai.quality import Reference, convert
 from svgai.router import DEFAULT_CONSTRAINTS, IntelligentRouter
 
@@ -63,8 +63,9 @@ def read_dataset(dataset: Path, split: str, limit: int | None, objective: Constr
         raise SvgaiError(f"{dataset}: no images.parquet; build a dataset with `svgai dataset build`")
     labels = read_labels(dataset).to_pydict()
     by_image: dict[str, list[int]] = {}
+    canonical = [is_canonical({"mode": m, "upscale": u}) for m, u in zip(labels["mode"], labels["upscale"], strict=True)]
     for row, (image_id, status) in enumerate(zip(labels["image_id"], labels["status"], strict=True)):
-        if status == "ok":
+        if status == "ok" and canonical[row]:
             by_image.setdefault(image_id, []).append(row)
     columns = [images.column(c).to_pylist() for c in ("image_id", "png", "split")]
     truths = images.column("reference_png").to_pylist() if "reference_png" in images.column_names else None
