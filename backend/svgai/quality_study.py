@@ -228,7 +228,8 @@ def summarise_upscale(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @click.option("--split", default="test", show_default=True, type=click.Choice(["train", "val", "test", "heldout"]))
 @click.option("--images", "limit", default=None, type=click.IntRange(1), help="Use at most this many images.")
 @click.option("--factors", default="1,2,3,4", show_default=True, help="upscale values, comma-separated.")
-@click.option("--modes", default="spline,polygon,none", show_default=True, help="VTracer modes, comma-separated.")
+@click.option("--modes", default="spline,polygon", show_default=True,
+              help="VTracer modes, comma-separated (upscale does not apply to none).")
 @click.option("--pixel-art", is_flag=True, help="Study the pixel-art images instead of the others.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("out/quality/upscale.json"), show_default=True)
 def upscale_command(dataset_path: Path, split: str, limit: int | None, factors: str, modes: str, pixel_art: bool,
