@@ -60,6 +60,10 @@ def test_eval_routing_measures_the_router_against_the_defaults_and_the_best_pres
         reported = {k for k in again.summary() if k not in ("params", "measures")} | {f"measures.{k}" for k in again.measures}
         assert all(reported <= set(row[approach]) for approach in ("router", "defaults", "presets"))
         assert row["router"]["conversions"] >= 1 and row["router"]["ms"] >= row["router"]["convert_ms"] > 0
+        # the first choice is judged too: identical to the result when the router kept it
+        if row["router"]["choice_svg_bytes"] == row["router"]["svg_bytes"]:
+            assert row["router"]["choice_quality"] == pytest.approx(row["router"]["quality"])
+        assert row["router"]["upscale"] in (1, 2, 3, 4)
     summary = json.loads(result.stdout)
     assert {k: s["images"] for k, s in summary.items()} == {"all": 3, "source:icons": 2, "source:logos": 1}
     overall = summary["all"]
