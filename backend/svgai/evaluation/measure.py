@@ -26,7 +26,7 @@ from svgai.routed import Routed
 from svgai.router import IntelligentRouter, measured_quality
 
 PRESET_NAMES = ("defaults", *PRESETS)
-APPROACHES = ("router", "defaults", "presets", "random")
+APPROACHES = ("router", "defaults", "poster", "presets", "random")
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,7 @@ def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Con
             "predicted_gap_to_defaults": _predicted_gap(routed, constraints),
         },
         "defaults": best_of({"defaults": presets["defaults"]}, constraints, reference),
+        "poster": best_of({"poster": presets["poster"]}, constraints, reference),  # the preset for colour logos
         "presets": best_of(presets, constraints, reference),
     }
     if random_count:

@@ -14,7 +14,7 @@ from svgai.targets import ROUTING, check
 
 WORSE_BY = 0.005
 """A quality difference smaller than this is a tie; the router is "worse" only below it."""
-PEERS = ("defaults", "presets")
+PEERS = ("defaults", "poster", "presets")
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
