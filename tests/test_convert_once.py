@@ -91,7 +91,7 @@ def test_the_shipped_predictor_reports_its_validated_error_and_the_router_conver
         predictor = LocalQualityPredictor()
     except ModelUnavailable as e:
         pytest.skip(f"no quality model: {e}")
-    mae = predictor.manifest["validation"]["accuracy"][predictor.variant]["within_image_mae"]
+    mae = predictor.manifest["validation"]["accuracy"][predictor.variant]["within_image_median_error"]
     router = IntelligentRouter(load_plugins().manager)
     router.warm_up()
     constraints = Constraints(budget_ms=2_000.0, feedback_ms=60_000.0)  # conversions stop by the rule, not by time

@@ -73,11 +73,11 @@ class PerformanceInfo(_MeasuredPerformance, total=False):
     ``needs_predictor``: the method cannot run without a quality predictor (its ``scorer``). It need
     not look for one: ``svgai.plugins.performance_of`` reports it unavailable unless a predictor is
     registered and loads.
-    ``expected_error`` (optional, predictors only): the error of its predicted quality differences
-    between one image's parameter sets (within-image MAE) on validation images, from the same file as
-    ``expected_quality``. The router converts more than
-    one candidate only when their predicted objective values are closer than this (``None`` or
-    absent: not measured, so every prediction counts as uncertain).
+    ``expected_error`` (optional, predictors only): the typical error of its predicted quality
+    differences between one image's parameter sets on validation images (the quality plugin reports
+    the within-image median error), from the same file as ``expected_quality``. The router converts
+    VTracer's defaults beside its choice only when their predicted objective values are closer than
+    this (``None`` or absent: not measured, so every prediction counts as uncertain).
     """
 
     expected_error: float | None

@@ -22,8 +22,8 @@ For one image and its :class:`~svgai.hookspecs.Constraints` the router
    candidates it converts depends on how far the predictions can be trusted:
 
    * confident — every candidate has a prediction from a predictor that reports its measured error
-     (``PerformanceInfo.expected_error``: the within-image mean absolute error of its predicted
-     quality, ``within_image_mae`` that ``svgai model validate`` records in ``models/config.json``):
+     (``PerformanceInfo.expected_error``: the typical within-image error of its predicted quality,
+     ``within_image_median_error`` that ``svgai model validate`` records in ``models/config.json``):
      the best candidate alone, and VTracer's defaults too when their predicted objective value is
      within that error of the best one's (``Choice.confident_plan``);
    * uncertain — no predictor, a predictor without a measured error, or a prediction that failed:

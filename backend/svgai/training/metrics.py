@@ -33,16 +33,21 @@ def within_image_spearman(pred: np.ndarray, true: np.ndarray, image: np.ndarray)
     return (float(np.mean(values)) if values else math.nan), len(values)
 
 
-def within_image_mae(pred: np.ndarray, true: np.ndarray, image: np.ndarray) -> float:
-    """MAE after removing each image's mean from predictions and truth: the error of the predicted
-    *differences* between one image's parameter sets — what choosing among them depends on."""
+def within_image_errors(pred: np.ndarray, true: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Absolute errors after removing each image's mean from predictions and truth: the errors of the
+    predicted *differences* between one image's parameter sets — what choosing among them depends on."""
     _, index = np.unique(image, return_inverse=True)
     counts = np.bincount(index)
 
     def centred(values: np.ndarray) -> np.ndarray:
         return values - (np.bincount(index, weights=values) / counts)[index]
 
-    return float(np.mean(np.abs(centred(pred.astype(np.float64)) - centred(true.astype(np.float64)))))
+    return np.abs(centred(pred.astype(np.float64)) - centred(true.astype(np.float64)))
+
+
+def within_image_mae(pred: np.ndarray, true: np.ndarray, image: np.ndarray) -> float:
+    """The mean of ``within_image_errors``."""
+    return float(np.mean(within_image_errors(pred, true, image)))
 
 
 def accuracy(
@@ -64,6 +69,7 @@ def accuracy(
         "within_image_images": ranked,
         "mae": float(np.mean(np.abs(pred_ssim - true_ssim))),
         "within_image_mae": within_image_mae(pred_ssim, true_ssim, image),
+        "within_image_median_error": float(np.median(within_image_errors(pred_ssim, true_ssim, image))),
         "rmse": float(np.sqrt(np.mean((pred_ssim - true_ssim) ** 2))),
         "size_mae_log": float(np.mean(np.abs(pred_log_bytes - true_log_bytes))),
         "size_median_relative_error": float(np.median(relative)),

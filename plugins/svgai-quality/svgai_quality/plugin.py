@@ -76,17 +76,23 @@ class OptimizedLocalQualityPredictor:
     def _validated_accuracy(predictor: LocalQualityPredictor) -> tuple[float | None, float | None, str | None]:
         """(Pearson r, error, where they come from) of the loaded variant, from its manifest.
 
-        The error is the within-image MAE (``svgai.training.metrics.within_image_mae``): how far the
-        predicted *difference* between two parameter sets of one image is off, which is what the
-        router's choice among one image's candidates depends on (the plain MAE before it was measured).
+        The error is the typical within-image error — the median of
+        ``svgai.training.metrics.within_image_errors``: how far the predicted *difference* between two
+        parameter sets of one image is off, which is what the router's choice among one image's
+        candidates depends on. The median, not the mean: the errors are heavy-tailed (the mean is pulled
+        up by poor parameter sets the router never weighs against its choice); the validation split
+        measured what each costs in conversions and quality (README, "How many conversions the router
+        runs"). Manifests written before the median was measured give the within-image MAE, and before
+        that the plain MAE.
         """
         validation = predictor.manifest.get("validation") or {}
         accuracy = (validation.get("accuracy") or {}).get(predictor.variant) or {}
-        pearson, mae = accuracy.get("pearson"), accuracy.get("within_image_mae", accuracy.get("mae"))
+        pearson = accuracy.get("pearson")
+        mae = accuracy.get("within_image_median_error", accuracy.get("within_image_mae", accuracy.get("mae")))
         if pearson is None:
             return None, None, None
         source = (
-            f"{predictor.model_dir / MANIFEST}: Pearson r (and within-image MAE) of predicted vs measured quality, variant {predictor.variant}, "
+            f"{predictor.model_dir / MANIFEST}: Pearson r (and within-image median error) of predicted vs measured quality, variant {predictor.variant}, "
             f"{validation.get('split')} split ({validation.get('command')})"
         )
         return float(pearson), None if mae is None else float(mae), source
