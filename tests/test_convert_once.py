@@ -105,3 +105,23 @@ def test_the_shipped_predictor_reports_its_validated_error_and_the_router_conver
     if plain > 0 and values[plain] >= values[0] - mae:  # the predictor cannot tell the choice from the defaults
         planned.append(choice.candidates[plain])
     assert [c for c, _ in routed.conversions] == planned
+
+
+def test_when_the_confident_choice_fails_to_convert_the_defaults_are_the_last_level(
+    two_colour_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from svgai import router as router_module
+    from svgai.errors import VectorizeError
+
+    real_convert = router_module.convert
+
+    def failing_unless_defaults(reference: Any, params: Any, **kwargs: Any) -> Any:
+        if params != defaults():  # a fault injected into the choice's conversion only
+            raise VectorizeError("injected: VTracer failed")
+        return real_convert(reference, params, **kwargs)
+
+    monkeypatch.setattr(router_module, "convert", failing_unless_defaults)
+    routed = route_with(0.001, two_colour_path, step=-0.01)  # confident: only precision 3 is planned
+    assert [c.params["path_precision"] for c, _ in routed.conversions] == [8]
+    assert routed.chosen.params == defaults()
+    assert any("injected" in f.reason for f in routed.trail)

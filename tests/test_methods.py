@@ -96,9 +96,10 @@ def test_any_walk_of_ppo_actions_stays_a_valid_parameter_set(actions: list[int])
 
 
 def test_each_ppo_action_moves_exactly_its_parameter() -> None:
-    start = decode(encode(defaults()))
+    inside = validate({**defaults(), "upscale": 2})  # VTracer's defaults, with room to move upscale both ways
+    start = decode(encode(inside))
     for action, (name, change) in enumerate(ppo.ACTIONS):
-        moved = decode(ppo.apply(encode(defaults()), action))
+        moved = decode(ppo.apply(encode(inside), action))
         assert [k for k in NAMES if moved[k] != start[k]] == [name], (action, name, change)  # type: ignore[literal-required]
 
 

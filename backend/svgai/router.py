@@ -30,7 +30,8 @@ For one image and its :class:`~svgai.hookspecs.Constraints` the router
      quality feedback as before — the best candidate of each next-ranked method, VTracer's defaults,
      then the other candidates, while conversions (``max_conversions``) and time (``feedback_ms``) last.
 
-   Either way it stops as soon as a conversion reaches ``target_ssim``, and keeps the best measured one.
+   Either way it stops as soon as a conversion reaches ``target_ssim``, and keeps the best measured one;
+   when every planned conversion failed, it converts VTracer's defaults as the last level.
 
 Plugins see the image as a read-only array backed by immutable bytes (``frozen``): a plugin that
 writes into it fails like any other failing plugin, and the router converts the image it loaded.
@@ -40,6 +41,7 @@ Every decision and fallback is a structlog event and an entry of the result's tr
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -174,13 +176,18 @@ class IntelligentRouter:
         failures: dict[str, str] = {}  # method -> its last conversion error
         defaults_failure: str | None = None
         unmeasured: tuple[Candidate, Conversion] | None = None
-        for candidate in self._plan(choice, rgb, constraints, trail):
+        attempted: list[VTracerParams] = []
+        fallback = Candidate(defaults(), LAST_LEVEL)  # converted only when every planned conversion failed
+        for candidate in itertools.chain(self._plan(choice, rgb, constraints, trail), [fallback]):
+            if candidate is fallback and (tried or unmeasured is not None or fallback.params in attempted):
+                break
             spent_ms = (time.perf_counter() - started) * 1e3
             if tried and (len(tried) >= constraints.max_conversions or spent_ms >= constraints.feedback_ms):
                 break
             if (tried and constraints.target_ssim is not None
                     and max(measured_quality(c) for _, c in tried) >= constraints.target_ssim):
                 break
+            attempted.append(candidate.params)
             try:
                 conversion = convert(judged_against, candidate.params, timeout_s=timeout_s)
             except (VectorizeError, RenderError) as e:

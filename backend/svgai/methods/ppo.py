@@ -38,8 +38,10 @@ from svgai.params import (
 
 NAME = "ppo"
 STEP = 0.125
+"""A numeric action's change in the unit range; at least one whole step of an integer parameter
+(``upscale``, 1–4, moves by a third)."""
 ACTIONS: tuple[tuple[str, float], ...] = (
-    *((n.name, sign * STEP) for n in NUMBERS for sign in (1.0, -1.0)),
+    *((n.name, sign * max(STEP, 1.0 / (n.high - n.low) if n.kind is int else 0.0)) for n in NUMBERS for sign in (1.0, -1.0)),
     *((c.name, 0.0) for c in CHOICES),
 )
 """Action i: (parameter, change in unit range); a change of 0 means "next choice" for a category."""
