@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from svgai.cli import cli
 from svgai.quality import render
-from svgai.vectorize import vectorize
+from svgai.vectorize import keyed, upscaled, vectorize
 
 
 @pytest.fixture
@@ -69,3 +69,35 @@ def test_an_opaque_png_stays_opaque(badge: Path, tmp_path: Path) -> None:
     opaque.write_bytes(buffer.getvalue())
     report, rendered = _convert(opaque, "--param", "mode=spline")
     assert report["input_has_alpha"] is False and rendered[..., 3].min() == 255
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+# parameters the router chose for this logo; with them VTracer's key colour used to be random
+XCODE_PARAMS = {"colormode": "color", "hierarchical": "cutout", "mode": "polygon", "filter_speckle": 12,
+                "color_precision": 8, "layer_difference": 60, "corner_threshold": 158, "length_threshold": 5.841,
+                "max_iterations": 20, "splice_threshold": 13, "path_precision": 5, "upscale": 3}
+
+
+def test_keyed_out_pixels_hide_no_colour_for_vtracer_to_avoid() -> None:
+    rgba = np.zeros((4, 4, 4), np.uint8)
+    rgba[..., :3] = (255, 0, 255)  # a colour under transparent and faint pixels (an enlargement's fringe)
+    rgba[:2, :, 3] = 255
+    rgba[2, :, 3] = 40
+    out = keyed(rgba)
+    assert (out[:2] == rgba[:2]).all()
+    assert (out[2:] == 0).all()
+
+
+VTRACER_KEYS = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255), (255, 0, 255))
+"""The key colours VTracer tries in turn for transparent pixels before it draws random ones."""
+
+
+def test_a_transparent_logo_traced_from_an_enlargement_is_keyed_with_a_fixed_colour_and_stays_transparent() -> None:
+    raster = np.asarray(Image.open(FIXTURES / "xcode_transparent.png").convert("RGBA"))
+    traced = keyed(upscaled(raster, XCODE_PARAMS["upscale"]))
+    colours = set(map(tuple, traced[..., :3].reshape(-1, 3).tolist()))
+    # the enlargement's fringe used to hide all six, so VTracer keyed with a random colour: about one
+    # run in 40 then merged the transparent background into the logo's blue
+    assert any(key not in colours for key in VTRACER_KEYS)
+    rendered = render(vectorize(raster, XCODE_PARAMS), raster.shape[1], raster.shape[0])
+    assert (rendered[..., 3] == 0).mean() == pytest.approx((raster[..., 3] == 0).mean(), abs=0.01)

@@ -141,9 +141,17 @@ def keyed(rgba: np.ndarray) -> np.ndarray:
     faint pixels of an anti-aliased edge (alpha 1–20) became specks and slivers around a
     transparent logo. Cut at half coverage, the edge lies where the anti-aliasing put it, and the
     renderer anti-aliases the vector edge again.
+
+    Keyed-out pixels are also made black. VTracer paints them with a key colour: the first of pure
+    red, green, blue, yellow, cyan and magenta that no pixel has, transparent ones included, and a
+    *random* colour when all six are taken. The colours under an enlargement's faint fringe pixels
+    (un-premultiplied, so amplified) took all six, and the random key, close enough to the logo's own
+    blue, merged the transparent background into it: the same parameters gave a transparent SVG on one
+    run and an opaque one, about one run in 40, on the next (``tests/test_transparency.py``).
     """
-    out = rgba.copy()
-    out[..., 3] = np.where(rgba[..., 3] >= ALPHA_CUTOFF, 255, 0)
+    opaque = rgba[..., 3] >= ALPHA_CUTOFF
+    out = np.where(opaque[..., None], rgba, 0).astype(np.uint8)
+    out[..., 3] = np.where(opaque, 255, 0)
     return out
 
 
