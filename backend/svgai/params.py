@@ -168,7 +168,7 @@ def is_canonical(params: Mapping[str, Any]) -> bool:
     Readers of a dataset skip such labels: they measure a pixel trace of an enlargement, which no
     conversion produces any more.
     """
-    return not (params.get("mode") == "none" and params.get("upscale", 1) != 1)
+    return _canonical(dict(params)).get("upscale", 1) == params.get("upscale", 1)
 
 
 def _typed(values: dict[str, Any]) -> VTracerParams:

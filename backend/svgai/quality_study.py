@@ -209,14 +209,14 @@ def summarise_upscale(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             these = [r for r in band if r["upscale"] == factor and r["image_id"] in plain]
             if not these:
                 continue
-            base = [plain[r["image_id"]] for r in these]
+            pairs = [(r, plain[r["image_id"]]) for r in these]
             table.append({
                 "long_side": f"{low + 1}-{high}", "mode": mode, "upscale": factor, "images": len(these),
                 "quality": round(float(np.mean([r["quality"] for r in these])), 4),
-                "gain": round(float(np.mean([r["quality"] - b["quality"] for r, b in zip(these, base, strict=True)])), 4),
-                "gain_by_proxy": round(float(np.mean([r["quality_proxy"] - b["quality_proxy"] for r, b in zip(these, base, strict=True)])), 4),
-                "better_share": round(float(np.mean([r["quality"] > b["quality"] + 0.005 for r, b in zip(these, base, strict=True)])), 3),
-                "bytes_ratio": round(float(np.sum([r["svg_bytes"] for r in these]) / np.sum([b["svg_bytes"] for b in base])), 2),
+                "gain": round(float(np.mean([r["quality"] - b["quality"] for r, b in pairs])), 4),
+                "gain_by_proxy": round(float(np.mean([r["quality_proxy"] - b["quality_proxy"] for r, b in pairs])), 4),
+                "better_share": round(float(np.mean([r["quality"] > b["quality"] + 0.005 for r, b in pairs])), 3),
+                "bytes_ratio": round(float(sum(r["svg_bytes"] for r in these) / sum(b["svg_bytes"] for _, b in pairs)), 2),
                 "trace_ms_p50": round(float(np.median([r["trace_ms"] for r in these])), 1),
             })
     return table

@@ -72,7 +72,21 @@ class Choice:
     """Ranked methods after the one used, not called: quality feedback may ask them for more candidates."""
     scorer: PredictorScorer | None = field(default=None, repr=False)
     predictor_error: float | None = None
-    """The predictor's measured mean absolute error (``PerformanceInfo.expected_error``), if it has one."""
+    """The predictor's typical within-image error (``PerformanceInfo.expected_error``), if it reports one."""
+
+    def predicted_values(self, constraints: Constraints) -> np.ndarray | None:
+        """Each candidate's predicted objective value (``svgai.methods.objective.value``), in order;
+        ``None`` when a candidate has no predicted quality."""
+        predicted = [c.predicted_quality for c in self.candidates]
+        if any(p is None for p in predicted):
+            return None
+        sizes = [np.nan if c.predicted_bytes is None else c.predicted_bytes for c in self.candidates]
+        return value(np.array(predicted, dtype=np.float64), np.array(sizes), constraints, self.reference_bytes)
+
+    def defaults_index(self) -> int | None:
+        """Where VTracer's defaults stand among the candidates, if they are one."""
+        plain = defaults()
+        return next((i for i, c in enumerate(self.candidates) if c.params == plain), None)
 
     def confident_plan(self, constraints: Constraints) -> list[Candidate] | None:
         """What to convert when the predictions can be trusted: the best candidate, and VTracer's defaults
@@ -84,13 +98,11 @@ class Choice:
         error, about as good. ``None`` when the predictions cannot be trusted (no measured error, or a
         candidate without a prediction): the router then falls back to quality feedback.
         """
-        predicted = [c.predicted_quality for c in self.candidates]
-        if self.predictor_error is None or any(p is None for p in predicted):
+        values = self.predicted_values(constraints)
+        if self.predictor_error is None or values is None:
             return None
-        sizes = [np.nan if c.predicted_bytes is None else c.predicted_bytes for c in self.candidates]
-        values = value(np.array(predicted, dtype=np.float64), np.array(sizes), constraints, self.reference_bytes)
         best = self.candidates[0]
-        plain = next((i for i, c in enumerate(self.candidates) if c.params == defaults()), None)
+        plain = self.defaults_index()
         if plain is None or plain == 0 or values[plain] < values[0] - self.predictor_error:
             return [best]
         return [best, self.candidates[plain]]

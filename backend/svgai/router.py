@@ -176,10 +176,10 @@ class IntelligentRouter:
         failures: dict[str, str] = {}  # method -> its last conversion error
         defaults_failure: str | None = None
         unmeasured: tuple[Candidate, Conversion] | None = None
-        attempted: list[VTracerParams] = []
         fallback = Candidate(defaults(), LAST_LEVEL)  # converted only when every planned conversion failed
         for candidate in itertools.chain(self._plan(choice, rgb, constraints, trail), [fallback]):
-            if candidate is fallback and (tried or unmeasured is not None or fallback.params in attempted):
+            # a planned conversion of the defaults already succeeded (tried, unmeasured) or failed
+            if candidate is fallback and (tried or unmeasured is not None or defaults_failure is not None):
                 break
             spent_ms = (time.perf_counter() - started) * 1e3
             if tried and (len(tried) >= constraints.max_conversions or spent_ms >= constraints.feedback_ms):
@@ -187,7 +187,6 @@ class IntelligentRouter:
             if (tried and constraints.target_ssim is not None
                     and max(measured_quality(c) for _, c in tried) >= constraints.target_ssim):
                 break
-            attempted.append(candidate.params)
             try:
                 conversion = convert(judged_against, candidate.params, timeout_s=timeout_s)
             except (VectorizeError, RenderError) as e:

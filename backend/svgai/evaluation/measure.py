@@ -20,7 +20,7 @@ import numpy as np
 from svgai.errors import SvgaiError
 from svgai.hookspecs import Constraints
 from svgai.methods.objective import rank, value
-from svgai.params import PRESETS, defaults, preset, sample
+from svgai.params import PRESETS, preset, sample
 from svgai.quality import Conversion, Reference, convert
 from svgai.routed import Routed
 from svgai.router import IntelligentRouter, measured_quality
@@ -87,15 +87,8 @@ def best_of(conversions: Mapping[str, Conversion], constraints: Constraints, ref
 
 def _predicted_gap(routed: Routed, constraints: Constraints) -> float | None:
     """The predicted objective value of the router's first choice minus that of VTracer's defaults."""
-    candidates = routed.choice.candidates
-    plain = next((c for c in candidates if c.params == defaults()), None)
-    if plain is None or any(c.predicted_quality is None for c in (candidates[0], plain)):
-        return None
-    both = [candidates[0], plain]
-    sizes = np.array([np.nan if c.predicted_bytes is None else c.predicted_bytes for c in both])
-    values = value(np.array([c.predicted_quality for c in both], dtype=np.float64), sizes, constraints,
-                   routed.choice.reference_bytes)
-    return float(values[0] - values[1])
+    values, plain = routed.choice.predicted_values(constraints), routed.choice.defaults_index()
+    return None if values is None or plain is None else float(values[0] - values[plain])
 
 
 def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Constraints, random_count: int,

@@ -55,10 +55,10 @@ class OptimizedLocalQualityPredictor:
             predictor = self.predictor()
         except ModelUnavailable as e:
             error: str | None = str(e)
-            expected, mae, source = None, None, None
+            expected, typical_error, source = None, None, None
         else:
             error = None
-            expected, mae, source = self._validated_accuracy(predictor)
+            expected, typical_error, source = self._validated_accuracy(predictor)
         return PerformanceInfo(
             available=error is None,
             reason=error,
@@ -69,7 +69,7 @@ class OptimizedLocalQualityPredictor:
             calls=self.stats.calls,
             failures=self.stats.failures,
             needs_predictor=False,
-            expected_error=mae,
+            expected_error=typical_error,
         )
 
     @staticmethod
@@ -88,14 +88,14 @@ class OptimizedLocalQualityPredictor:
         validation = predictor.manifest.get("validation") or {}
         accuracy = (validation.get("accuracy") or {}).get(predictor.variant) or {}
         pearson = accuracy.get("pearson")
-        mae = accuracy.get("within_image_median_error", accuracy.get("within_image_mae", accuracy.get("mae")))
+        error = accuracy.get("within_image_median_error", accuracy.get("within_image_mae", accuracy.get("mae")))
         if pearson is None:
             return None, None, None
         source = (
             f"{predictor.model_dir / MANIFEST}: Pearson r (and within-image median error) of predicted vs measured quality, variant {predictor.variant}, "
             f"{validation.get('split')} split ({validation.get('command')})"
         )
-        return float(pearson), None if mae is None else float(mae), source
+        return float(pearson), None if error is None else float(error), source
 
     @hookimpl
     def predict_quality(self, image_path: str, params: Mapping[str, Any]) -> float:
