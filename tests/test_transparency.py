@@ -96,8 +96,8 @@ def test_a_transparent_logo_traced_from_an_enlargement_is_keyed_with_a_fixed_col
     raster = np.asarray(Image.open(FIXTURES / "xcode_transparent.png").convert("RGBA"))
     traced = keyed(upscaled(raster, XCODE_PARAMS["upscale"]))
     colours = set(map(tuple, traced[..., :3].reshape(-1, 3).tolist()))
-    # the enlargement's fringe used to hide all six, so VTracer keyed with a random colour: about one
-    # run in 40 then merged the transparent background into the logo's blue
+    # the enlargement's fringe used to hide all six, so VTracer keyed with a random colour that now
+    # and then merged the transparent background into the logo's blue
     assert any(key not in colours for key in VTRACER_KEYS)
     rendered = render(vectorize(raster, XCODE_PARAMS), raster.shape[1], raster.shape[0])
     assert (rendered[..., 3] == 0).mean() == pytest.approx((raster[..., 3] == 0).mean(), abs=0.01)

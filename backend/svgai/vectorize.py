@@ -147,7 +147,7 @@ def keyed(rgba: np.ndarray) -> np.ndarray:
     *random* colour when all six are taken. The colours under an enlargement's faint fringe pixels
     (un-premultiplied, so amplified) took all six, and the random key, close enough to the logo's own
     blue, merged the transparent background into it: the same parameters gave a transparent SVG on one
-    run and an opaque one, about one run in 40, on the next (``tests/test_transparency.py``).
+    run and, now and then, an opaque one (``tests/test_transparency.py``).
     """
     opaque = rgba[..., 3] >= ALPHA_CUTOFF
     out = np.where(opaque[..., None], rgba, 0).astype(np.uint8)
