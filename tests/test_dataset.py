@@ -11,6 +11,7 @@ import sys
 import tarfile
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -262,6 +263,22 @@ def test_a_small_build_is_balanced_across_sources_and_holdout_is_checked(tmp_pat
     assert card["images_per_source_and_split"]["other"]["heldout"] == 1 and card["settings"]["holdout"] == ["other"]
     with pytest.raises(SvgaiError, match="--holdout nope: not a source"):
         build(BuildConfig(out=tmp_path / "ds2", sources=(str(tiny),), holdout=("nope",), progress=False), command="t")
+
+
+def test_a_build_grows_with_a_larger_limit_keeping_the_labels_it_has(tmp_path: Path) -> None:
+    tiny = _folder(tmp_path / "tiny", LOGOS)
+    config = BuildConfig(out=tmp_path / "ds", sources=(str(tiny),), limit_images=1, sets=2, workers=1, max_side=64,
+                         progress=False)
+    build(config, command="test")
+    first = load_dataset(config.out).labels.to_pylist()
+    card = build(replace(config, limit_images=2), command="test")
+    grown = load_dataset(config.out)
+    assert card["images"] == 2 and grown.labels.num_rows == 4 and card["settings"]["limit_images"] == 2
+    assert {r["image_id"] for r in first} < set(grown.images["image_id"].to_pylist())
+    kept = [row for row in grown.labels.to_pylist() if row["image_id"] == first[0]["image_id"]]
+    assert [r["convert_ms"] for r in kept] == [r["convert_ms"] for r in first]  # not labelled again
+    with pytest.raises(SvgaiError, match="limit_images differ"):  # a build does not shrink
+        build(config, command="test")
 
 
 REFERENCE_ARGS = ["--sets", "3", "--max-side", "96", "--limit-images", "9", "--holdout", "other"]

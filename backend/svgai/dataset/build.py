@@ -3,7 +3,8 @@
 The images are chosen once (deterministic for the seed: each source's icons in a seeded hash
 order, taken in turn from every source so a small build still holds every set) and written to
 ``images.parquet``; the labels are appended as they are measured; ``card.json`` comes last.
-Rerunning with the same settings resumes.
+Rerunning with the same settings resumes; rerunning with a larger ``--limit-images`` grows the build
+(the images chosen first stay, with their labels, and the new ones are labelled).
 """
 
 from __future__ import annotations
@@ -93,16 +94,23 @@ def select_images(resolved: list[tuple[str, Path, str | None]], limit: int | Non
     return selection
 
 
-def _images(config: BuildConfig, resolved: list[tuple[str, Path, str | None]]) -> pa.Table:
+def _images(config: BuildConfig, resolved: list[tuple[str, Path, str | None]], *, grow: bool = False) -> pa.Table:
+    """The build's images: those chosen before, else chosen now; ``grow`` chooses again for a larger
+    ``limit_images`` and checks that every image chosen before (and so labelled) is still among them."""
     images = store.read_images(config.out)
-    if images is not None:
+    if images is not None and not grow:
         return images
+    before = set() if images is None else set(images["image_id"].to_pylist())
     started = time.monotonic()
     selection = select_images(resolved, config.limit_images, config.seed, config.holdout or (), config.max_side)
     if not selection.images:
         raise SvgaiError(f"no usable images in sources {', '.join(config.sources)} (all blank or unrenderable)")
+    lost = before - {image.image_id for image in selection.images}
+    if lost:
+        raise SvgaiError(f"{config.out}: a larger selection leaves out {len(lost)} image(s) already labelled (the "
+                         "sources changed since the first run); build into another --out")
     counts = asdict(selection.counts)
-    log.info("images_rendered", **counts, seconds=round(time.monotonic() - started, 2))
+    log.info("images_rendered", **counts, kept=len(before), seconds=round(time.monotonic() - started, 2))
     return store.write_images(config.out, selection.images, counts)
 
 
@@ -127,13 +135,16 @@ def build(config: BuildConfig, command: str) -> dict[str, Any]:
         raise SvgaiError(f"--limit-images must be at least 1 (got {config.limit_images})")
     resolved = [resolve(token, config.cache) for token in config.sources]
     config = replace(config, holdout=held_out(config.holdout, [source for source, _, _ in resolved]))
-    store.check_settings(config.out, config.settings())
     card_path = config.out / store.CARD
-    if card_path.is_file():
+    grow = store.check_settings(config.out, config.settings())
+    if card_path.is_file() and not grow:
         log.info("already_built", out=str(config.out))
         finished: dict[str, Any] = json.loads(card_path.read_text(encoding="utf-8"))
         return finished
-    images = _images(config, resolved)
+    images = _images(config, resolved, grow=grow)
+    if grow:  # the new images are written: the old card is void and the larger limit is the build's
+        card_path.unlink(missing_ok=True)
+        store.write_json(config.out / store.SETTINGS, config.settings())
     tasks = _tasks(config, images)
     total = images.num_rows * config.sets
     todo = sum(len(t.sets) for t in tasks)

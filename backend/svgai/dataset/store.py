@@ -98,21 +98,31 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     write_atomically(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
-def check_settings(out: Path, settings: dict[str, Any]) -> None:
-    """Record the build's settings, or check that a resumed build uses the same ones."""
+def check_settings(out: Path, settings: dict[str, Any]) -> bool:
+    """Record the build's settings, or check that a resumed build uses the same ones.
+
+    A build may *grow*: with every other setting the same, a larger ``limit_images`` (or none) is
+    accepted and ``True`` returned, the settings not yet recorded — the caller chooses the images again
+    (the first ones stay the same, see ``svgai.dataset.build.select_images``), keeps the labels it has,
+    and records the settings with ``write_json`` once the new images are written.
+    """
     path = out / SETTINGS
     if path.is_file():
         before = json.loads(path.read_text(encoding="utf-8"))
-        if before != settings:
-            changed = sorted(k for k in settings.keys() | before.keys() if before.get(k) != settings.get(k))
-            raise SvgaiError(
-                f"{out} holds a build with other settings ({', '.join(changed)} differ: "
-                f"{ {k: before.get(k) for k in changed} }); rerun with the same settings to resume, "
-                "or choose another --out"
-            )
-        return
+        if before == settings:
+            return False
+        changed = sorted(k for k in settings.keys() | before.keys() if before.get(k) != settings.get(k))
+        old, new = before.get("limit_images"), settings.get("limit_images")
+        if changed == ["limit_images"] and old is not None and (new is None or new > old):
+            return True
+        raise SvgaiError(
+            f"{out} holds a build with other settings ({', '.join(changed)} differ: "
+            f"{ {k: before.get(k) for k in changed} }); rerun with the same settings to resume (or a larger "
+            "--limit-images to grow it), or choose another --out"
+        )
     out.mkdir(parents=True, exist_ok=True)
     write_json(path, settings)
+    return False
 
 
 def write_images(out: Path, images: Iterable[RenderedIcon], render_counts: dict[str, int]) -> pa.Table:
