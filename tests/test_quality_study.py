@@ -1,10 +1,11 @@
-"""The upscale study (``svgai quality upscale``) on a real drawing whose vector original is the truth."""
+"""The upscale study (``svgai quality upscale``) on a real drawing whose vector original is the truth, and the
+margin study (``svgai quality margin``) on label rows."""
 
 from __future__ import annotations
 
 from svgai.images import encode_png
 from svgai.quality import comparison_size, render
-from svgai.quality_study import summarise_upscale, upscale_rows
+from svgai.quality_study import margin_rows, summarise_upscale, upscale_rows
 
 DRAWING = (
     '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40" viewBox="0 0 40 40">'
@@ -24,3 +25,21 @@ def test_the_upscale_study_reports_gains_against_the_truth_and_the_proxy_per_siz
     assert plain["gain"] == 0.0 and plain["bytes_ratio"] == 1.0
     assert upscaled["gain"] == round(rows[1]["quality"] - rows[0]["quality"], 4) > 0.03
     assert upscaled["better_share"] == 1.0 and upscaled["gain_by_proxy"] > 0.0
+
+
+def label(image: str, set_index: int, quality: float, proxy: float | None) -> dict[str, object]:
+    """A label row as ``svgai dataset build`` writes it (the fields the margin study reads), 1 kB of SVG."""
+    return {"image_id": image, "set_index": set_index, "status": "ok", "quality": quality, "quality_proxy": proxy,
+            "svg_bytes": 1000}
+
+
+def test_the_margin_study_counts_sets_kept_over_the_defaults_by_the_proxy_that_the_truth_finds_worse() -> None:
+    labels = [
+        label("a", 0, 0.90, 0.90), label("a", 4, 0.95, 0.96),  # a real lead of 0.06 by the proxy, 0.05 true
+        label("b", 0, 0.90, 0.90), label("b", 4, 0.88, 0.905),  # a lead of 0.005 by the proxy, really worse
+        label("b", 8, 0.99, None),  # not measured against the proxy: not paired
+    ]
+    loose, strict = margin_rows(labels, (0.0, 0.01))
+    assert loose["pairs"] == strict["pairs"] == 2
+    assert loose["kept_share"] == 1.0 and loose["worse_share"] == 0.5 and loose["gain"] == round((0.05 - 0.02) / 2, 4)
+    assert strict["kept_share"] == 0.5 and strict["worse_share"] == 0.0 and strict["gain"] == round(0.05 / 2, 4)

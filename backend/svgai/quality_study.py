@@ -1,4 +1,4 @@
-"""``svgai quality study`` and ``svgai quality upscale``: the measurements behind docs/quality.md.
+"""``svgai quality study``, ``upscale`` and ``margin``: the measurements behind docs/quality.md.
 
 For icons whose vector original exists, each is rendered to a 256 px raster and traced three times
 with VTracer's defaults in each curve mode: ``spline`` (curves), ``polygon`` (straight segments) and
@@ -245,4 +245,63 @@ def upscale_command(dataset_path: Path, split: str, limit: int | None, factors: 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     for line in summary:
+        click.echo("  ".join(f"{k}={v}" for k, v in line.items()))
+
+
+MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03)
+"""Leads (objective value, measured against the proxy) over VTracer's defaults that the margin study tries."""
+
+
+def margin_rows(labels: list[dict[str, Any]], margins: tuple[float, ...] = MARGINS) -> list[dict[str, Any]]:
+    """Per margin: how often keeping a parameter set over VTracer's defaults because it leads them by more
+    than the margin *against the proxy* leaves an SVG that is worse than the defaults' against the truth.
+
+    Each image's defaults (set 0) are paired with its other sets that were also measured against the
+    proxy (``quality_proxy``); the objective is ``svgai.methods.objective.value`` under the router's default
+    constraints, with the defaults' SVG as the size reference. ``worse_share``: pairs where the set is kept
+    and its true quality is more than 0.005 below the defaults'; ``gain``: the mean true objective gain
+    of the decision over always keeping the defaults.
+    """
+    from svgai.hookspecs import Constraints
+    from svgai.methods.objective import value
+
+    constraints = Constraints()
+    by_image: dict[str, dict[int, dict[str, Any]]] = {}
+    for row in labels:
+        if row["status"] == "ok" and row["quality_proxy"] is not None:
+            by_image.setdefault(row["image_id"], {})[row["set_index"]] = row
+    def lead(row: dict[str, Any], plain: dict[str, Any], field: str) -> float:
+        got = value(np.array([row[field]]), np.array([float(row["svg_bytes"])]), constraints, float(plain["svg_bytes"]))
+        return float(got[0] - plain[field])
+
+    pairs = []
+    for sets in by_image.values():
+        plain = sets.pop(0, None)
+        if plain is None:
+            continue
+        for other in sets.values():
+            pairs.append((lead(other, plain, "quality_proxy"), lead(other, plain, "quality"),
+                          other["quality"] < plain["quality"] - 0.005))
+    table = []
+    for margin in margins:
+        kept = [(true, worse) for proxy, true, worse in pairs if proxy > margin]
+        table.append({"margin": margin, "pairs": len(pairs), "kept_share": round(len(kept) / max(len(pairs), 1), 3),
+                      "worse_share": round(sum(w for _, w in kept) / max(len(pairs), 1), 4),
+                      "gain": round(sum(t for t, _ in kept) / max(len(pairs), 1), 4)})
+    return table
+
+
+@quality_group.command("margin")
+@click.option("--dataset", "dataset_path", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="A built dataset (svgai dataset build); labels measured against both truth and proxy are used.")
+@click.option("--split", default="train", show_default=True, type=click.Choice(["train", "val", "test", "heldout"]))
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out/quality/margin.json"), show_default=True)
+def margin_command(dataset_path: Path, split: str, out: Path) -> None:
+    """Measure how large a measured lead over VTracer's defaults must be to be real (the router's ``DEFAULTS_MARGIN``)."""
+    from svgai.dataset import load_dataset
+
+    table = margin_rows(load_dataset(dataset_path).split(split).ok_labels().to_pylist())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"command": " ".join(["svgai", *sys.argv[1:]]), "summary": table}, indent=2))
+    for line in table:
         click.echo("  ".join(f"{k}={v}" for k, v in line.items()))
