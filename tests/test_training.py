@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from svgai.images import encode_png, load_image
-from svgai.params import NAMES, sample
+from svgai.params import NAMES, defaults, sample
 
 if TYPE_CHECKING:
     from svgai.training.train import TrainConfig
@@ -53,7 +53,8 @@ def build_tiny_dataset(path: Path) -> Path:
                 "png": encode_png(rgb),
             }
         )
-        for set_index, params in enumerate(sample(SETS_PER_IMAGE, method="sobol", seed=index)):
+        # set 0 is VTracer's defaults, as in `svgai dataset build`
+        for set_index, params in enumerate([defaults(), *sample(SETS_PER_IMAGE - 1, method="sobol", seed=index)]):
             result = convert(rgb, params)
             labels.append(
                 {
@@ -188,6 +189,8 @@ def test_validate_measures_and_records_into_the_manifest(built: dict[str, Path],
     assert report["accuracy"]["distilled"]["mae"] == pytest.approx(
         report["accuracy"]["student_torch"]["mae"], abs=1e-4
     )
+    defaults_rows = {a["defaults_rows"] for a in report["accuracy"].values()}
+    assert defaults_rows == {2} and all(a["defaults_median_error"] >= 0 for a in report["accuracy"].values())
     assert report["memory"]["torch_imported"] is False
     assert report["memory"]["peak_rss_mb"] > 0
     assert report["latency"]["distilled"]["predict_batch1024_encoded"]["calls"] == 5

@@ -52,6 +52,8 @@ def model() -> None:
     show_default=True,
     help="Epochs without val improvement before stopping.",
 )
+@click.option("--within-weight", type=click.FloatRange(0.0), default=1.0, show_default=True,
+              help="Weight of the loss on each image's centred qualities (how its parameter sets differ).")
 @click.option("--limit", type=int, default=None, help="Use at most this many images per split (quick runs).")
 def train(
     dataset: Path,
@@ -62,6 +64,7 @@ def train(
     teacher_epochs: int,
     student_epochs: int,
     patience: int,
+    within_weight: float,
     limit: int | None,
 ) -> None:
     """Train a teacher, then distil the compact student from it; keep the best val checkpoints."""
@@ -77,6 +80,7 @@ def train(
         teacher_epochs=teacher_epochs,
         student_epochs=student_epochs,
         patience=patience,
+        within_weight=within_weight,
         limit=limit,
     )
     summary = run_training(config)

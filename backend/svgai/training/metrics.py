@@ -56,9 +56,16 @@ def accuracy(
     pred_log_bytes: np.ndarray,
     true_log_bytes: np.ndarray,
     image: np.ndarray,
+    defaults: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Every accuracy figure for one set of rows (one model on one split or source)."""
+    """Every accuracy figure for one set of rows (one model on one split or source).
+
+    ``defaults`` marks the rows of VTracer's defaults: ``defaults_median_error`` is the median absolute
+    error of their predicted quality (``None`` without such rows) — how far the router can trust the
+    predicted quality of the defaults when it decides whether to convert them beside its choice.
+    """
     within, ranked = within_image_spearman(pred_ssim, true_ssim, image)
+    plain = np.zeros_like(true_ssim, dtype=bool) if defaults is None else defaults
     relative = np.abs(np.exp(pred_log_bytes - true_log_bytes) - 1.0)
     return {
         "rows": int(true_ssim.size),
@@ -70,6 +77,8 @@ def accuracy(
         "mae": float(np.mean(np.abs(pred_ssim - true_ssim))),
         "within_image_mae": within_image_mae(pred_ssim, true_ssim, image),
         "within_image_median_error": float(np.median(within_image_errors(pred_ssim, true_ssim, image))),
+        "defaults_median_error": float(np.median(np.abs(pred_ssim[plain] - true_ssim[plain]))) if plain.any() else None,
+        "defaults_rows": int(plain.sum()),
         "rmse": float(np.sqrt(np.mean((pred_ssim - true_ssim) ** 2))),
         "size_mae_log": float(np.mean(np.abs(pred_log_bytes - true_log_bytes))),
         "size_median_relative_error": float(np.median(relative)),
@@ -85,6 +94,7 @@ def by_source(
     true_log_bytes: np.ndarray,
     image: np.ndarray,
     source: np.ndarray,
+    defaults: np.ndarray | None = None,
 ) -> dict[str, dict[str, Any]]:
     """``accuracy`` per image source (e.g. logos, emoji, simple-icons)."""
     return {
@@ -94,6 +104,7 @@ def by_source(
             pred_log_bytes[source == name],
             true_log_bytes[source == name],
             image[source == name],
+            None if defaults is None else defaults[source == name],
         )
         for name in np.unique(source)
     }

@@ -7,7 +7,10 @@ teacher → distillation and writes both checkpoints as safetensors.
 Targets. The measured quality (docs/quality.md) is concentrated near 1, so the network predicts its
 logit (clipped to ``QUALITY_RANGE``) and is trained on three terms, each divided by its variance on
 the train split: squared error of the logit (ranks near-perfect results), squared error in quality
-space (what is reported), and squared error of standardised log SVG bytes. Distillation:
+space (what is reported), and squared error of standardised log SVG bytes; plus, weighted by
+``within_weight``, the squared error of each image's qualities centred on that image's mean — the
+error of the predicted *differences* between one image's parameter sets, which is all the router's
+choice among them depends on (``svgai.training.metrics.within_image_errors``). Distillation:
 ``0.7 · loss(student, teacher) + 0.3 · loss(student, ground truth)``.
 """
 
@@ -53,6 +56,8 @@ class TrainConfig:
     student_epochs: int = 40
     patience: int = 6
     distill_weight: float = 0.7
+    within_weight: float = 1.0
+    """Weight of the within-image term (0: the three plain terms only)."""
     limit: int | None = None
     teacher: Architecture = TEACHER
     student: Architecture = STUDENT
@@ -74,6 +79,9 @@ class Scales:
     logit: float
     quality: float
     bytes: float
+    within: float = 1.0
+    within_weight: float = 0.0
+    """The within-image term's weight (``TrainConfig.within_weight``); its variance is ``within``."""
 
 
 @dataclass
@@ -98,12 +106,25 @@ def truth_targets(split: Split, bytes_mean: float, bytes_std: float) -> Targets:
     )
 
 
+def centred(values: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """``values`` ``(B, K)`` minus the mean of their image's ``rows``, at ``rows`` (``(R,)``, row-major)."""
+    mask = rows.to(values.dtype)
+    means = (values * mask).sum(1, keepdim=True) / mask.sum(1, keepdim=True).clamp(min=1.0)
+    return (values - means)[rows]
+
+
 def loss_terms(raw: torch.Tensor, targets: Targets, rows: torch.Tensor, scales: Scales) -> torch.Tensor:
     """Scaled loss of raw outputs ``(R, 2)`` against the targets at ``rows`` (a mask over ``(B, K)``)."""
+    predicted = torch.sigmoid(raw[:, 0])
     logit_error = (raw[:, 0] - targets.logit[rows]) ** 2 / scales.logit
-    quality_error = (torch.sigmoid(raw[:, 0]) - targets.quality[rows]) ** 2 / scales.quality
+    quality_error = (predicted - targets.quality[rows]) ** 2 / scales.quality
     bytes_error = (raw[:, 1] - targets.bytes[rows]) ** 2 / scales.bytes
-    return (logit_error + quality_error + bytes_error).mean()
+    loss = logit_error + quality_error + bytes_error
+    if scales.within_weight:
+        dense = raw.new_zeros(rows.shape).masked_scatter(rows, predicted)
+        within = (centred(dense, rows) - centred(targets.quality, rows)) ** 2 / scales.within
+        loss = loss + scales.within_weight * within
+    return loss.mean()
 
 
 def raw_rows(
@@ -272,6 +293,8 @@ def train(config: TrainConfig) -> dict[str, Any]:
         logit=float(truth["train"].logit[ok].var()) + 1e-6,
         quality=float(truth["train"].quality[ok].var()) + 1e-6,
         bytes=1.0,
+        within=float(centred(truth["train"].quality, ok).var()) + 1e-6,
+        within_weight=config.within_weight,
     )
     teacher = new_model(config.teacher, train_split, bytes_mean, bytes_std)
     teacher_fit = fit(

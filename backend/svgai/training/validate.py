@@ -26,7 +26,7 @@ from tqdm import tqdm
 from svgai.images import load_rgba
 from svgai.log import get_logger
 from svgai.model_folder import MANIFEST
-from svgai.params import encode_many, sample
+from svgai.params import defaults, encode_many, sample
 from svgai.system import environment
 from svgai.targets import PREDICTOR, check
 from svgai.training.data import Split, load_splits, read_card
@@ -41,7 +41,7 @@ import json, re, sys
 from pathlib import Path
 import numpy as np
 import psutil
-from svgai.params import encode_many, sample
+from svgai.params import defaults, encode_many, sample
 from svgai_quality.predictor import LocalQualityPredictor
 predictor = LocalQualityPredictor(sys.argv[1])
 prediction = predictor.predict(sys.argv[2], encode_many(sample(1024, method="uniform", seed=7)))
@@ -56,9 +56,11 @@ print(json.dumps({
 
 
 def rows_of(split: Split) -> dict[str, np.ndarray]:
-    """Flat per-row arrays of the split's ok labels (truth, image index, source)."""
+    """Flat per-row arrays of the split's ok labels (truth, image index, source, is VTracer's defaults)."""
     image = np.broadcast_to(np.arange(len(split))[:, None], split.ok.shape)[split.ok]
+    plain = encode_many([defaults()])[0]
     return {
+        "defaults": np.all(np.isclose(split.params[split.ok], plain), axis=1),
         "quality": split.quality[split.ok],
         "log_bytes": split.log_bytes[split.ok],
         "image": image,
@@ -75,10 +77,11 @@ def split_accuracy(
     for name, predictor in tqdm(predictors.items(), desc=f"validate {split.name}", unit="variant"):
         models[name] = runtime_predictions(predictor, split)
     return {
-        name: accuracy(quality, truth["quality"], log_bytes, truth["log_bytes"], truth["image"])
+        name: accuracy(quality, truth["quality"], log_bytes, truth["log_bytes"], truth["image"], truth["defaults"])
         | {
             "by_source": by_source(
-                quality, truth["quality"], log_bytes, truth["log_bytes"], truth["image"], truth["source"]
+                quality, truth["quality"], log_bytes, truth["log_bytes"], truth["image"], truth["source"],
+                truth["defaults"],
             )
         }
         for name, (quality, log_bytes) in models.items()
