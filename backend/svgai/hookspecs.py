@@ -75,12 +75,19 @@ class PerformanceInfo(_MeasuredPerformance, total=False):
     registered and loads.
     ``expected_error`` (optional, predictors only): the typical error of its predicted quality
     differences between one image's parameter sets on validation images (the quality plugin reports
-    the within-image median error), from the same file as ``expected_quality``. The router converts
-    VTracer's defaults beside its choice only when their predicted objective values are closer than
-    this (``None`` or absent: not measured, so every prediction counts as uncertain).
+    the within-image median error), from the same file as ``expected_quality``. A predictor that
+    reports it is trusted: the router converts its choice, and VTracer's defaults only where the
+    measured choice does not settle it (``defaults_error``). ``None`` or absent: not measured, so every
+    prediction counts as uncertain and the router converts more candidates (quality feedback).
+    ``defaults_error`` (optional, predictors only): the typical absolute error of its predicted quality
+    for VTracer's defaults on validation images (the quality plugin reports the median). Once the
+    router has measured its choice, it converts the defaults as well only when the choice's measured
+    objective value does not clear their predicted one by this much (``None`` or absent: ``expected_error``
+    stands in).
     """
 
     expected_error: float | None
+    defaults_error: float | None
 
 
 PERFORMANCE_KEYS: tuple[str, ...] = tuple(PerformanceInfo.__annotations__)
@@ -171,8 +178,8 @@ class BasePredictor:
         latency as running statistics of real calls in this process
         (``svgai.methods.base.CallStats`` keeps them).
 
-        :return: a :class:`PerformanceInfo`. A plugin whose dict lacks a key (``expected_error`` may
-            be left out), or whose call raises, is treated as unavailable.
+        :return: a :class:`PerformanceInfo`. A plugin whose dict lacks a key (``expected_error`` and
+            ``defaults_error`` may be left out), or whose call raises, is treated as unavailable.
         """
 
     @hookspec

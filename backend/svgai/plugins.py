@@ -160,7 +160,7 @@ def check_performance(info: Any) -> PerformanceInfo:
     if not isinstance(info["available"], bool):
         raise PluginError(f"its performance info has available={info['available']!r}, not a bool")
     checked = {k: info.get(k) for k in PERFORMANCE_KEYS}
-    for key in ("expected_quality", "expected_error", "latency_p50_ms", "latency_p95_ms"):
+    for key in ("expected_quality", "expected_error", "defaults_error", "latency_p50_ms", "latency_p95_ms"):
         value = checked[key]
         if value is not None and not (isinstance(value, int | float) and np.isfinite(value)):
             raise PluginError(f"its performance info has {key}={value!r}, not a finite number or None")
@@ -172,6 +172,7 @@ def unavailable(reason: str) -> PerformanceInfo:
     return PerformanceInfo(
         available=False, reason=reason, expected_quality=None, quality_source=None, latency_p50_ms=None,
         latency_p95_ms=None, calls=0, failures=0, needs_predictor=False, expected_error=None,
+        defaults_error=None,
     )
 
 

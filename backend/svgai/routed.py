@@ -22,6 +22,12 @@ from svgai.scoring import PredictorScorer
 log = get_logger("router")
 
 
+DEFAULTS_MARGIN = 0.01
+"""Objective value a measured candidate must gain over VTracer's measured defaults to be kept instead:
+measured against the proxy reference, smaller leads are as often wrong as right (docs/quality.md,
+"Keeping the defaults on a near tie"; ``svgai quality margin``)."""
+
+
 def measured_quality(conversion: Conversion) -> float:
     """The measured quality of a real conversion: what routing maximises and evaluations compare."""
     return conversion.quality
@@ -73,6 +79,8 @@ class Choice:
     scorer: PredictorScorer | None = field(default=None, repr=False)
     predictor_error: float | None = None
     """The predictor's typical within-image error (``PerformanceInfo.expected_error``), if it reports one."""
+    defaults_error: float | None = None
+    """The predictor's typical error on VTracer's defaults (``PerformanceInfo.defaults_error``), if it reports one."""
 
     def predicted_values(self, constraints: Constraints) -> np.ndarray | None:
         """Each candidate's predicted objective value (``svgai.methods.objective.value``), in order;
@@ -89,23 +97,50 @@ class Choice:
         return next((i for i, c in enumerate(self.candidates) if c.params == plain), None)
 
     def confident_plan(self, constraints: Constraints) -> list[Candidate] | None:
-        """What to convert when the predictions can be trusted: the best candidate, and VTracer's defaults
-        too when their predicted objective value is within the predictor's error of the best one's.
+        """What to convert when the predictions can be trusted: the best candidate, then VTracer's defaults
+        — the defaults only if ``settles_without_defaults`` says no once the best one is measured.
 
-        Within that error the predictor cannot tell the two apart, and the defaults are what a user gets
-        without svgai: measuring both keeps the choice from being worse than them. Other candidates are
-        not converted: a second-best that the predictor cannot separate from the best is, by the same
-        error, about as good. ``None`` when the predictions cannot be trusted (no measured error, or a
-        candidate without a prediction): the router then falls back to quality feedback.
+        Other candidates are not converted: a second-best that the predictor cannot separate from the
+        best is, by its error, about as good. ``None`` when the predictions cannot be trusted (no
+        measured error, or a candidate without a prediction): the router then falls back to quality
+        feedback.
+        """
+        if self.predictor_error is None or self.predicted_values(constraints) is None:
+            return None
+        plain = self.defaults_index()
+        return [self.candidates[0]] if plain is None or plain == 0 else [self.candidates[0], self.candidates[plain]]
+
+    def settles_without_defaults(self, measured: Conversion, constraints: Constraints) -> bool:
+        """Does the best candidate's measured conversion make converting VTracer's defaults pointless?
+
+        Yes when its measured objective value is above the defaults' predicted one by more than the
+        predictor's typical error on the defaults (``defaults_error``, else ``predictor_error``): the
+        defaults would then have to beat their prediction by more than that to win. A choice that
+        measures below what was predicted for it — the predictor was wrong about this image — does not
+        settle it, and the defaults are measured beside it.
         """
         values = self.predicted_values(constraints)
-        if self.predictor_error is None or values is None:
-            return None
-        best = self.candidates[0]
         plain = self.defaults_index()
-        if plain is None or plain == 0 or values[plain] < values[0] - self.predictor_error:
-            return [best]
-        return [best, self.candidates[plain]]
+        margin = self.defaults_error if self.defaults_error is not None else self.predictor_error
+        if values is None or plain is None or margin is None:
+            return False
+        got = value(np.array([measured_quality(measured)]), np.array([float(measured.svg_bytes)]), constraints,
+                    self.reference_bytes)[0]
+        return bool(got > values[plain] + margin)
+
+
+def prefer_defaults(order: np.ndarray, tried: list[tuple[Candidate, Conversion]], constraints: Constraints,
+                    reference_bytes: float | None) -> int:
+    """The index in ``tried`` to keep: the first of ``order``, unless VTracer's defaults were measured
+    too and it beats them by no more than ``DEFAULTS_MARGIN`` of objective value (without a quality
+    target): within the noise of the measure against the proxy, the defaults are kept."""
+    best = int(order[0])
+    plain = next((i for i, (c, _) in enumerate(tried) if c.params == defaults()), None)
+    if plain is None or plain == best or constraints.target_ssim is not None:
+        return best
+    values = value(np.array([measured_quality(v) for _, v in tried]), np.array([float(v.svg_bytes) for _, v in tried]),
+                   constraints, reference_bytes)
+    return plain if values[best] - values[plain] <= DEFAULTS_MARGIN else best
 
 
 @dataclass

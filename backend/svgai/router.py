@@ -24,13 +24,16 @@ For one image and its :class:`~svgai.hookspecs.Constraints` the router
    * confident — every candidate has a prediction from a predictor that reports its measured error
      (``PerformanceInfo.expected_error``: the typical within-image error of its predicted quality,
      ``within_image_median_error`` that ``svgai model validate`` records in ``models/config.json``):
-     the best candidate alone, and VTracer's defaults too when their predicted objective value is
-     within that error of the best one's (``Choice.confident_plan``);
+     the best candidate first; VTracer's defaults next, unless the best one's *measured* objective value
+     clears the defaults' predicted value by the predictor's typical error on the defaults
+     (``PerformanceInfo.defaults_error``; ``Choice.confident_plan``, ``Choice.settles_without_defaults``):
+     a choice that measures as well as predicted settles it, one the predictor misjudged does not;
    * uncertain — no predictor, a predictor without a measured error, or a prediction that failed:
      quality feedback as before — the best candidate of each next-ranked method, VTracer's defaults,
      then the other candidates, while conversions (``max_conversions``) and time (``feedback_ms``) last.
 
-   Either way it stops as soon as a conversion reaches ``target_ssim``, and keeps the best measured one;
+   Either way it stops as soon as a conversion reaches ``target_ssim``, and keeps the best measured one
+   — VTracer's defaults, when measured, unless another beats them by more than ``DEFAULTS_MARGIN``;
    when every planned conversion failed, it converts VTracer's defaults as the last level.
 
 Plugins see the image as a read-only array backed by immutable bytes (``frozen``): a plugin that
@@ -67,7 +70,7 @@ from svgai.plugins import (
 )
 from svgai.plugins import performance_of as performance_of  # re-exported: the live figures next to the router
 from svgai.quality import Conversion, Reference, convert
-from svgai.routed import Candidate, Choice, Routed, Trail, measured_quality
+from svgai.routed import Candidate, Choice, Routed, Trail, measured_quality, prefer_defaults
 from svgai.scoring import PredictorScorer, build_scorer
 from svgai.supervision import supervision_of
 
@@ -177,7 +180,7 @@ class IntelligentRouter:
         defaults_failure: str | None = None
         unmeasured: tuple[Candidate, Conversion] | None = None
         fallback = Candidate(defaults(), LAST_LEVEL)  # converted only when every planned conversion failed
-        for candidate in itertools.chain(self._plan(choice, rgb, constraints, trail), [fallback]):
+        for candidate in itertools.chain(self._plan(choice, rgb, constraints, trail, tried), [fallback]):
             # a planned conversion of the defaults already succeeded (tried, unmeasured) or failed
             if candidate is fallback and (tried or unmeasured is not None or defaults_failure is not None):
                 break
@@ -213,20 +216,27 @@ class IntelligentRouter:
         reference = next((float(v.svg_bytes) for c, v in tried if c.params == defaults()), choice.reference_bytes)
         order = rank(np.array([measured_quality(v) for _, v in tried]), np.array([v.svg_bytes for _, v in tried]),
                      constraints, reference)
-        chosen, conversion = tried[int(order[0])]
+        chosen, conversion = tried[prefer_defaults(order, tried, constraints, reference)]
         log.info("routed", method=chosen.method, quality=measured_quality(conversion), svg_bytes=conversion.svg_bytes,
                  conversions=len(tried))
         return Routed(choice, chosen, conversion, tried, (time.perf_counter() - started) * 1e3, trail.entries)
 
-    def _plan(self, choice: Choice, rgb: np.ndarray, constraints: Constraints, trail: Trail) -> Iterator[Candidate]:
-        """The candidates to convert, in order: the confident plan when the predictions are trusted, else feedback."""
+    def _plan(self, choice: Choice, rgb: np.ndarray, constraints: Constraints, trail: Trail,
+              tried: list[tuple[Candidate, Conversion]]) -> Iterator[Candidate]:
+        """The candidates to convert, in order: the confident plan when the predictions are trusted, else
+        feedback. Lazy: ``tried`` holds the measured conversions of the candidates yielded so far."""
         confident = choice.confident_plan(constraints)
         log.info("conversion_plan", plan="feedback" if confident is None else "confident", predictor=choice.predictor,
-                 error=choice.predictor_error, conversions=None if confident is None else len(confident))
+                 error=choice.predictor_error, defaults_error=choice.defaults_error)
         if confident is None:
             yield from self._feedback_plan(choice, rgb, constraints, trail)
-        else:
-            yield from confident
+            return
+        best, *rest = confident
+        yield best
+        if rest and tried and tried[-1][0] is best and choice.settles_without_defaults(tried[-1][1], constraints):
+            log.info("defaults_not_converted", reason="the measured choice clears their predicted value")
+            return
+        yield from rest
 
     def _feedback_plan(self, choice: Choice, rgb: np.ndarray, constraints: Constraints, trail: Trail) -> Iterator[Candidate]:
         """Candidates to convert, in order: the choice's best; the best of each next-ranked method (asked
@@ -322,9 +332,10 @@ class IntelligentRouter:
         if defaults() not in proposal:
             candidates.append(Candidate(defaults(), LAST_LEVEL))
         candidates, reference = self._score(candidates, scorer, deadline, constraints, trail, reorder=method is None)
-        error = infos[scorer.name]["expected_error"] if scorer is not None and scorer.name in infos else None
+        info = infos.get(scorer.name) if scorer is not None else None
         return Choice(candidates, scorer.name if scorer else None, reference, (prepared - started) * 1e3,
-                      (time.perf_counter() - prepared) * 1e3, trail.entries, untried, scorer, error)
+                      (time.perf_counter() - prepared) * 1e3, trail.entries, untried, scorer,
+                      None if info is None else info["expected_error"], None if info is None else info.get("defaults_error"))
 
     @staticmethod
     def _rank(names: Sequence[str], infos: Mapping[str, PerformanceInfo], have_scorer: bool,

@@ -55,10 +55,10 @@ class OptimizedLocalQualityPredictor:
             predictor = self.predictor()
         except ModelUnavailable as e:
             error: str | None = str(e)
-            expected, typical_error, source = None, None, None
+            expected, typical_error, defaults_error, source = None, None, None, None
         else:
             error = None
-            expected, typical_error, source = self._validated_accuracy(predictor)
+            expected, typical_error, defaults_error, source = self._validated_accuracy(predictor)
         return PerformanceInfo(
             available=error is None,
             reason=error,
@@ -70,11 +70,14 @@ class OptimizedLocalQualityPredictor:
             failures=self.stats.failures,
             needs_predictor=False,
             expected_error=typical_error,
+            defaults_error=defaults_error,
         )
 
     @staticmethod
-    def _validated_accuracy(predictor: LocalQualityPredictor) -> tuple[float | None, float | None, str | None]:
-        """(Pearson r, error, where they come from) of the loaded variant, from its manifest.
+    def _validated_accuracy(
+        predictor: LocalQualityPredictor,
+    ) -> tuple[float | None, float | None, float | None, str | None]:
+        """(Pearson r, error, error on the defaults, where they come from) of the loaded variant, from its manifest.
 
         The error is the typical within-image error — the median of
         ``svgai.training.metrics.within_image_errors``: how far the predicted *difference* between two
@@ -83,19 +86,22 @@ class OptimizedLocalQualityPredictor:
         up by poor parameter sets the router never weighs against its choice); the validation split
         measured what each costs in conversions and quality (README, "How many conversions the router
         runs"). Manifests written before the median was measured give the within-image MAE, and before
-        that the plain MAE.
+        that the plain MAE. The error on the defaults is the median absolute error of the predicted quality
+        of VTracer's defaults (``defaults_median_error``; absent from older manifests).
         """
         validation = predictor.manifest.get("validation") or {}
         accuracy = (validation.get("accuracy") or {}).get(predictor.variant) or {}
         pearson = accuracy.get("pearson")
         error = accuracy.get("within_image_median_error", accuracy.get("within_image_mae", accuracy.get("mae")))
+        defaults_error = accuracy.get("defaults_median_error")
         if pearson is None:
-            return None, None, None
+            return None, None, None, None
         source = (
             f"{predictor.model_dir / MANIFEST}: Pearson r (and within-image median error) of predicted vs measured quality, variant {predictor.variant}, "
             f"{validation.get('split')} split ({validation.get('command')})"
         )
-        return float(pearson), None if error is None else float(error), source
+        return (float(pearson), None if error is None else float(error),
+                None if defaults_error is None else float(defaults_error), source)
 
     @hookimpl
     def predict_quality(self, image_path: str, params: Mapping[str, Any]) -> float:
