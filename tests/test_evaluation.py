@@ -60,6 +60,8 @@ def test_eval_routing_measures_the_router_against_the_defaults_and_the_best_pres
         reported = {k for k in again.summary() if k not in ("params", "measures")} | {f"measures.{k}" for k in again.measures}
         assert all(reported <= set(row[approach]) for approach in ("router", "defaults", "presets"))
         assert row["router"]["conversions"] >= 1 and row["router"]["ms"] >= row["router"]["convert_ms"] > 0
+        # the route's yardstick: the defaults converted from the file alone, their reference built too
+        assert row["defaults"]["alone_ms"] > row["defaults"]["vectorize_ms"] > 0
         # the first choice is judged too: identical to the result when the router kept it
         if row["router"]["choice_svg_bytes"] == row["router"]["svg_bytes"]:
             assert row["router"]["choice_quality"] == pytest.approx(row["router"]["quality"])
@@ -74,4 +76,6 @@ def test_eval_routing_measures_the_router_against_the_defaults_and_the_best_pres
     targets = overall["targets"]
     assert targets["conversions_per_image"]["measured"] == overall["router"]["conversions"]
     assert targets["worse_than_defaults_share"]["measured"] == worse / 3
+    assert targets["route_p50_vs_defaults_conversion"]["measured"] == pytest.approx(
+        np.median([r["router"]["ms"] for r in rows]) / np.median([r["defaults"]["alone_ms"] for r in rows]))
     assert set(targets) == {t.name for t in ROUTING} and all(isinstance(t["met"], bool) for t in targets.values())

@@ -93,8 +93,9 @@ ROUTING: tuple[Target, ...] = (
            "Share of the router's SVGs traced in VTracer's pixel mode among images whose source is not "
            "pixel art: staircases where a designer expects curves."),
     Target("route_p50_vs_defaults_conversion", "route time vs one defaults conversion: p50", 1.5, "×", True,
-           "Median time of a whole `route` (choosing and every conversion) divided by the median time of "
-           "one conversion (VTracer + measuring) with VTracer's defaults, in the same run."),
+           "Median time of a whole `route` from the image file (choosing, the reference, every conversion) "
+           "divided by the median time of one measured conversion with VTracer's defaults from the same file "
+           "(decoding, the reference, VTracer and measuring: what `svgai convert --param ...` does), in the same run."),
 )
 
 
