@@ -145,3 +145,11 @@ def test_importing_the_runtime_for_real_loads_no_training_library() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == []
+
+
+def test_a_process_that_only_predicts_does_not_load_opencv() -> None:
+    """OpenCV (about 24 MB resident) is for tracing and measuring; the predictor's memory target has no room for it."""
+    code = "import sys\nfrom svgai_quality.predictor import LocalQualityPredictor\nprint('cv2' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

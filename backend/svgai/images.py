@@ -15,7 +15,6 @@ import stat
 import warnings
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image, ImageColor, ImageOps, UnidentifiedImageError
 
@@ -168,6 +167,8 @@ def sharp_upscale(rgba: np.ndarray, width: int, height: int) -> np.ndarray:
     It is the proxy reference of conversions without an original (docs/quality.md) and what the
     ``upscale`` parameter traces (svgai.vectorize).
     """
+    import cv2  # here, not at the top: a process that only predicts never needs OpenCV (about 24 MB)
+
     scale = max(width / rgba.shape[1], height / rgba.shape[0])
     premultiplied = rgba.astype(np.float32) / 255.0
     premultiplied[..., :3] *= premultiplied[..., 3:]
