@@ -52,7 +52,7 @@ def model() -> None:
     show_default=True,
     help="Epochs without val improvement before stopping.",
 )
-@click.option("--within-weight", type=click.FloatRange(0.0), default=1.0, show_default=True,
+@click.option("--within-weight", type=click.FloatRange(0.0), default=0.0, show_default=True,
               help="Weight of the loss on each image's centred qualities (how its parameter sets differ).")
 @click.option("--limit", type=int, default=None, help="Use at most this many images per split (quick runs).")
 def train(
