@@ -125,6 +125,10 @@ def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Con
             # of the defaults: what a different confidence rule would have returned can be read off these
             "choice_quality": choice.quality, "choice_svg_bytes": choice.svg_bytes,
             "predicted_gap_to_defaults": _predicted_gap(routed, constraints),
+            # what the router itself measured (against the proxy): its choice, and the defaults if converted
+            "choice_quality_by_router": next((measured_quality(v) for c, v in routed.conversions if c is first), None),
+            "defaults_quality_by_router": next((measured_quality(v) for c, v in routed.conversions
+                                                if c.params == defaults() and c is not first), None),
         },
         "defaults": best_of({"defaults": presets["defaults"]}, constraints, reference) | {"alone_ms": alone_ms},
         "poster": best_of({"poster": presets["poster"]}, constraints, reference),  # the preset for colour logos
