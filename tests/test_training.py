@@ -194,3 +194,22 @@ def test_validate_measures_and_records_into_the_manifest(built: dict[str, Path],
     assert report["memory"]["torch_imported"] is False
     assert report["memory"]["peak_rss_mb"] > 0
     assert report["latency"]["distilled"]["predict_batch1024_encoded"]["calls"] == 5
+
+
+def test_the_within_image_term_sees_only_how_an_images_sets_differ() -> None:
+    import torch
+
+    from svgai.training.train import Scales, Targets, loss_terms, quality_logit
+
+    rows = torch.tensor([[True, True, False], [True, True, True]])
+    truth = torch.tensor([[0.2, 0.6, 0.0], [0.5, 0.4, 0.8]])
+    targets = Targets(logit=quality_logit(truth), quality=truth, bytes=torch.zeros(2, 3))
+
+    def loss(predicted: torch.Tensor, weight: float) -> float:
+        raw = torch.stack([quality_logit(predicted[rows]), torch.zeros(int(rows.sum()))], dim=1)
+        return float(loss_terms(raw, targets, rows, Scales(logit=1.0, quality=1.0, bytes=1.0, within_weight=weight)))
+
+    shifted = truth + torch.tensor([[0.1], [-0.05]])  # each image off by its own constant: the same differences
+    assert loss(shifted, 1.0) == pytest.approx(loss(shifted, 0.0), abs=1e-6)
+    swapped = torch.tensor([[0.6, 0.2, 0.0], [0.5, 0.4, 0.8]])  # the first image's two sets in the wrong order
+    assert loss(swapped, 1.0) > loss(swapped, 0.0) + 0.01

@@ -270,6 +270,7 @@ def margin_rows(labels: list[dict[str, Any]], margins: tuple[float, ...] = MARGI
     for row in labels:
         if row["status"] == "ok" and row["quality_proxy"] is not None:
             by_image.setdefault(row["image_id"], {})[row["set_index"]] = row
+
     def lead(row: dict[str, Any], plain: dict[str, Any], field: str) -> float:
         got = value(np.array([row[field]]), np.array([float(row["svg_bytes"])]), constraints, float(plain["svg_bytes"]))
         return float(got[0] - plain[field])

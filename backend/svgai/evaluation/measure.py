@@ -104,7 +104,7 @@ def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Con
     routed = router.route(image.png, constraints)
     router_ms = (time.perf_counter() - started) * 1e3
     # the yardstick of the route's time: one measured conversion with the defaults from the same file, as
-    # `svgai convert --params` runs it (decode, build the reference it is measured against, VTracer, measure)
+    # `svgai convert --param ...` runs it (decode, build the reference it is measured against, VTracer, measure)
     started = time.perf_counter()
     convert(Reference.of(image.png), defaults())
     alone_ms = (time.perf_counter() - started) * 1e3
