@@ -177,7 +177,7 @@ def test_quality_feedback_converts_the_next_candidate_when_the_first_misses_the_
 
 
 def test_when_every_conversion_fails_the_error_says_why(two_colour_path: Path) -> None:
-    # a microsecond: no trace can answer in time (a millisecond sometimes sufficed for this tiny image)
+    # a microsecond: no trace can answer in time (the limit counts from the start of its process)
     with pytest.raises(VectorizeError, match=r"the defaults: VTracer did not finish within 1e-06 s"):
         IntelligentRouter().route(two_colour_path, timeout_s=1e-6)
 

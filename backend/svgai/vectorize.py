@@ -220,7 +220,10 @@ def _trace_with_time_limit(png: bytes, params: VTracerParams, timeout_s: float) 
     process.start()
     sender.close()
     try:
-        if not receiver.poll(timeout_s):
+        # the limit counts from the start of the process: a result that is there at once (a tiny image
+        # traced while the process was starting) but came after the limit is a time-out all the same
+        deadline = started + timeout_s
+        if not receiver.poll(max(0.0, deadline - time.monotonic())) or time.monotonic() > deadline:
             raise VectorizeTimeout(
                 f"VTracer did not finish within {timeout_s:g} s with {dict(params)}; "
                 "try a shorter-running parameter set (e.g. mode='polygon', fewer colours) or a larger limit"
