@@ -280,7 +280,6 @@ def encode_many(many: Iterable[Mapping[str, Any]]) -> np.ndarray:
     return fast if fast is not None else _encode_each(many)
 
 
-
 def _encode_each(many: list[Mapping[str, Any]]) -> np.ndarray:
     """The reference path: ``validate`` each set, then encode it row by row."""
     rows = []

@@ -129,13 +129,12 @@ class Choice:
         return bool(got > values[plain] + margin)
 
 
-def prefer_defaults(order: np.ndarray, tried: list[tuple[Candidate, Conversion]], constraints: Constraints,
-                    reference_bytes: float | None) -> int:
+def prefer_defaults(order: np.ndarray, tried: list[tuple[Candidate, Conversion]], plain: int | None,
+                    constraints: Constraints, reference_bytes: float | None) -> int:
     """The index in ``tried`` to keep: the first of ``order``, unless VTracer's defaults were measured
-    too and it beats them by no more than ``DEFAULTS_MARGIN`` of objective value (without a quality
-    target): within the noise of the measure against the proxy, the defaults are kept."""
+    too (at ``plain``) and it beats them by no more than ``DEFAULTS_MARGIN`` of objective value (without
+    a quality target): within the noise of the measure against the proxy, the defaults are kept."""
     best = int(order[0])
-    plain = next((i for i, (c, _) in enumerate(tried) if c.params == defaults()), None)
     if plain is None or plain == best or constraints.target_ssim is not None:
         return best
     values = value(np.array([measured_quality(v) for _, v in tried]), np.array([float(v.svg_bytes) for _, v in tried]),

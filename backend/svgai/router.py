@@ -213,10 +213,11 @@ class IntelligentRouter:
             raise VectorizeError(f"no candidate could be converted, VTracer's defaults included ({len(failures)} "
                                  f"method(s) failed; the defaults: {cause})")
         # the measured size of the defaults' SVG when it was converted, else its prediction
-        reference = next((float(v.svg_bytes) for c, v in tried if c.params == defaults()), choice.reference_bytes)
+        plain = next((i for i, (c, _) in enumerate(tried) if c.params == defaults()), None)
+        reference = choice.reference_bytes if plain is None else float(tried[plain][1].svg_bytes)
         order = rank(np.array([measured_quality(v) for _, v in tried]), np.array([v.svg_bytes for _, v in tried]),
                      constraints, reference)
-        chosen, conversion = tried[prefer_defaults(order, tried, constraints, reference)]
+        chosen, conversion = tried[prefer_defaults(order, tried, plain, constraints, reference)]
         log.info("routed", method=chosen.method, quality=measured_quality(conversion), svg_bytes=conversion.svg_bytes,
                  conversions=len(tried))
         return Routed(choice, chosen, conversion, tried, (time.perf_counter() - started) * 1e3, trail.entries)

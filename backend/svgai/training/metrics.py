@@ -45,11 +45,6 @@ def within_image_errors(pred: np.ndarray, true: np.ndarray, image: np.ndarray) -
     return np.abs(centred(pred.astype(np.float64)) - centred(true.astype(np.float64)))
 
 
-def within_image_mae(pred: np.ndarray, true: np.ndarray, image: np.ndarray) -> float:
-    """The mean of ``within_image_errors``."""
-    return float(np.mean(within_image_errors(pred, true, image)))
-
-
 def accuracy(
     pred_ssim: np.ndarray,
     true_ssim: np.ndarray,
@@ -65,6 +60,7 @@ def accuracy(
     predicted quality of the defaults when it decides whether to convert them beside its choice.
     """
     within, ranked = within_image_spearman(pred_ssim, true_ssim, image)
+    within_errors = within_image_errors(pred_ssim, true_ssim, image)
     plain = np.zeros_like(true_ssim, dtype=bool) if defaults is None else defaults
     relative = np.abs(np.exp(pred_log_bytes - true_log_bytes) - 1.0)
     return {
@@ -75,8 +71,8 @@ def accuracy(
         "within_image_spearman": within,
         "within_image_images": ranked,
         "mae": float(np.mean(np.abs(pred_ssim - true_ssim))),
-        "within_image_mae": within_image_mae(pred_ssim, true_ssim, image),
-        "within_image_median_error": float(np.median(within_image_errors(pred_ssim, true_ssim, image))),
+        "within_image_mae": float(np.mean(within_errors)),
+        "within_image_median_error": float(np.median(within_errors)),
         "defaults_median_error": float(np.median(np.abs(pred_ssim[plain] - true_ssim[plain]))) if plain.any() else None,
         "defaults_rows": int(plain.sum()),
         "rmse": float(np.sqrt(np.mean((pred_ssim - true_ssim) ** 2))),
