@@ -173,21 +173,31 @@ def sharp_upscale(rgba: np.ndarray, width: int, height: int) -> np.ndarray:
     premultiplied = rgba.astype(np.float32) / 255.0
     premultiplied[..., :3] *= premultiplied[..., 3:]
     up = cv2.resize(premultiplied, (width, height), interpolation=cv2.INTER_LANCZOS4)
-    up = np.clip(up, 0.0, 1.0)
+    np.clip(up, 0.0, 1.0, out=up)
     if scale > 1.0:
         side = 2 * round(scale / 2) + 1
         kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
         high, low = cv2.dilate(up, kernel), cv2.erode(up, kernel)
-        snapped = np.where(up - low < high - up, low, high)
-        up = np.where((high - low).max(axis=2, keepdims=True) > SHARPEN_CONTRAST, snapped, up)
+        # OpenCV works on the interleaved channels whole; numpy on a channel slice is 3-5x slower at 1024²
+        spread = cv2.split(cv2.subtract(high, low))
+        contrast = cv2.max(cv2.max(spread[0], spread[1]), cv2.max(spread[2], spread[3]))
+        edge = np.nonzero(contrast > SHARPEN_CONTRAST)  # only edge pixels are snapped: a few percent
+        level, lowest, highest = up[edge], low[edge], high[edge]
+        up[edge] = np.where(level - lowest < highest - level, lowest, highest)
     return _unpremultiply(up)
 
 
 def _unpremultiply(premultiplied: np.ndarray) -> np.ndarray:
-    alpha = premultiplied[..., 3:]
-    rgb = np.where(alpha > 1e-6, premultiplied[..., :3] / np.maximum(alpha, 1e-6), 0.0)
-    out = np.concatenate([rgb, alpha], axis=2) * 255.0
-    return np.clip(np.round(out), 0, 255).astype(np.uint8)
+    import cv2
+
+    alpha = cv2.extractChannel(premultiplied, 3)
+    one = np.ones_like(alpha)
+    rgb_and_alpha = cv2.divide(premultiplied, cv2.merge([np.maximum(alpha, 1e-6)] * 3 + [one]))
+    kept = (alpha > 1e-6).astype(np.float32)  # the colour of a fully transparent pixel is black
+    out: np.ndarray = cv2.multiply(rgb_and_alpha, cv2.merge([kept] * 3 + [one]), scale=1.0) * np.float32(255.0)
+    np.rint(out, out=out)
+    np.clip(out, 0, 255, out=out)
+    return out.astype(np.uint8)
 
 
 def parse_colour(text: str) -> tuple[int, int, int]:
