@@ -68,6 +68,15 @@ def test_upscale_stops_at_the_size_conversions_are_judged_at() -> None:
     assert vectorize_module.upscaled(large, 4) is large
 
 
+def test_a_trace_at_the_proxys_size_traces_the_proxy_without_enlarging_again(two_colour_path: Path) -> None:
+    proxy = Reference.of(two_colour_path)  # 128 px: judged at 4×, so upscale=4 asks for the proxy's size
+    assert vectorize_module.upscaled(proxy.raster, 4, proxy.scaled) is proxy.scaled
+    assert vectorize_module.upscaled(proxy.raster, 2, proxy.scaled).shape[0] == proxy.scaled.shape[0] // 2
+    for upscale in (2, 4):  # the shortcut traces the very pixels an enlargement would give
+        assert (vectorize(proxy.raster, {"upscale": upscale}, enlarged=proxy.scaled)
+                == vectorize(proxy.raster, {"upscale": upscale}))
+
+
 def test_parameters_change_the_trace(two_colour_path: Path) -> None:
     spline = vectorize(two_colour_path, {"mode": "spline"})
     polygon = vectorize(two_colour_path, {"mode": "polygon"})

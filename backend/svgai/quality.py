@@ -197,7 +197,9 @@ def convert(
     reference = image if isinstance(image, Reference) else Reference.of(image)
     checked = validate(params)
     started = time.perf_counter()
-    svg = vectorize(reference.raster, checked, timeout_s=timeout_s, size=reference.size)
+    # an upscaled trace of the proxy's size traces the proxy itself: the same sharp enlargement, made once
+    enlarged = reference.scaled if reference.kind == "proxy" else None
+    svg = vectorize(reference.raster, checked, timeout_s=timeout_s, size=reference.size, enlarged=enlarged)
     traced = time.perf_counter()
     quality, failure = math.nan, None  # what an SVG that cannot be rendered reports
     parts: dict[str, float] = {}

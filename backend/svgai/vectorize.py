@@ -59,19 +59,22 @@ def vectorize(
     *,
     timeout_s: float | None = None,
     size: tuple[int, int] | None = None,
+    enlarged: np.ndarray | None = None,
 ) -> str:
     """Trace ``image`` with VTracer and return the SVG text.
 
     Transparency is kept: fully transparent pixels stay out of the SVG. ``params`` may be partial;
     missing keys take VTracer's defaults. ``size`` (width, height) is the size the SVG declares, when
-    ``image`` was already downscaled by ``fit_for_tracing`` (default: the image's own size). Raises
+    ``image`` was already downscaled by ``fit_for_tracing`` (default: the image's own size). ``enlarged``
+    is ``image`` already enlarged by ``sharp_upscale`` (a proxy reference, ``svgai.quality``): traced as it
+    is when ``upscale`` asks for exactly its size, instead of enlarging ``image`` again. Raises
     ``InvalidImage``, ``InvalidParams`` (before VTracer runs), ``VectorizeError`` or ``VectorizeTimeout``.
     """
     check_time_limit(timeout_s)
     rgba = load_rgba(image)
     checked = validate(params)
     declared = size or (rgba.shape[1], rgba.shape[0])
-    traced = upscaled(fit_for_tracing(rgba), checked["upscale"])
+    traced = upscaled(fit_for_tracing(rgba), checked["upscale"], enlarged)
     # An opaque raster goes as RGB (same trace, less data); see ``keyed`` for transparent ones.
     data = encode_png(np.ascontiguousarray(traced[..., :3]) if is_opaque(traced) else keyed(traced))
     svg = _trace(data, checked) if timeout_s is None else _trace_with_time_limit(data, checked, timeout_s)
@@ -100,16 +103,20 @@ def fit_for_tracing(raster: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(raster).resize(fitted, Image.Resampling.BOX))
 
 
-def upscaled(raster: np.ndarray, upscale: int) -> np.ndarray:
+def upscaled(raster: np.ndarray, upscale: int, enlarged: np.ndarray | None = None) -> np.ndarray:
     """``raster`` enlarged ``upscale`` times with sharp edges, its long side capped at ``MAX_UPSCALED_SIDE``.
 
-    ``raster`` itself when the factor comes to at most 1 (``upscale=1``, or a raster already that large).
+    ``raster`` itself when the factor comes to at most 1 (``upscale=1``, or a raster already that large);
+    ``enlarged`` (``sharp_upscale`` of ``raster``) when it has the size asked for.
     """
     height, width = raster.shape[:2]
     factor = min(float(upscale), MAX_UPSCALED_SIDE / max(width, height))
     if factor <= 1.0:
         return raster
-    return sharp_upscale(raster, max(1, round(width * factor)), max(1, round(height * factor)))
+    size = max(1, round(width * factor)), max(1, round(height * factor))
+    if enlarged is not None and enlarged.shape[:2] == (size[1], size[0]):
+        return enlarged
+    return sharp_upscale(raster, *size)
 
 
 _SVG_SIZE = re.compile(r'(<svg\b[^>]*?)\swidth="(\d+)" height="(\d+)"\s*>')
