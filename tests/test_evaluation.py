@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from svgai.evaluation import eval_group
 from svgai.evaluation.measure import PRESET_NAMES
-from svgai.evaluation.summary import WORSE_BY
+from svgai.evaluation.summary import WORSE_BY, defaults_margins
 from svgai.images import encode_png, load_image
 from svgai.params import preset
 from svgai.quality import convert
@@ -82,3 +82,20 @@ def test_eval_routing_measures_the_router_against_the_defaults_and_the_best_pres
     assert targets["route_p50_vs_defaults_conversion"]["measured"] == pytest.approx(
         np.median([r["router"]["ms"] for r in rows]) / np.median([r["defaults"]["alone_ms"] for r in rows]))
     assert set(targets) == {t.name for t in ROUTING} and all(isinstance(t["met"], bool) for t in targets.values())
+    # the margin table: without originals the proxy is the truth, so keeping the choice on any lead never loses
+    margins = {m["margin"]: m for m in overall["defaults_margin"]}
+    assert all(r["defaults"]["quality_by_proxy"] == pytest.approx(r["defaults"]["quality"]) for r in rows)
+    assert all(m["worse_share"] == 0 and m["gain"] >= 0 and m["images"] == 3 for m in margins.values())
+    assert margins[0.0]["kept_share"] >= margins[0.05]["kept_share"]
+
+
+def test_the_margin_table_keeps_a_choice_only_when_its_lead_by_the_proxy_exceeds_the_margin() -> None:
+    def row(by_proxy: float, by_truth: float) -> dict[str, dict[str, float]]:  # same size: the objective is the quality
+        return {"router": {"choice_quality_by_router": 0.9 + by_proxy, "choice_quality": 0.9 + by_truth, "choice_svg_bytes": 1000},
+                "defaults": {"quality_by_proxy": 0.9, "quality": 0.9, "svg_bytes": 1000}}
+
+    rows = [row(0.015, -0.05), row(0.06, 0.04), row(-0.01, -0.02), row(0.0, 0.0)]
+    table = {m["margin"]: m for m in defaults_margins(rows, (0.0, 0.01, 0.02, 0.1))}
+    assert table[0.01] == {"margin": 0.01, "images": 4, "kept_share": 0.5, "worse_share": 0.25, "gain": pytest.approx(-0.0025)}
+    assert (table[0.02]["kept_share"], table[0.02]["worse_share"], table[0.02]["gain"]) == (0.25, 0.0, pytest.approx(0.01))
+    assert (table[0.1]["kept_share"], table[0.1]["gain"]) == (0.0, 0.0)

@@ -36,8 +36,9 @@ def eval_group() -> None:
 @eval_group.command("routing")
 @click.option("--dataset", type=click.Path(exists=True, file_okay=False, path_type=Path), default=Path("data/dataset"),
               show_default=True, help="A dataset folder.")
-@click.option("--split", type=click.Choice(["test", "val", "heldout"]), default="test", show_default=True,
-              help="Which split's images; tune on val, report on test and on the held-out sources.")
+@click.option("--split", type=click.Choice(["test", "val", "heldout", "train"]), default="test", show_default=True,
+              help="Which split's images; tune on val (or train: the predictor was fitted on it, the router's "
+                   "margins were not), report on test and on the held-out sources.")
 @click.option("--images", "limit", type=click.IntRange(min=1), default=30, show_default=True, help="Images to evaluate.")
 @click.option("--random", "random_count", type=click.IntRange(min=0), default=0, show_default=True,
               help="Also the best of this many random real conversions per image (0: skip that baseline).")

@@ -106,7 +106,7 @@ def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Con
     # the yardstick of the route's time: one measured conversion with the defaults from the same file, as
     # `svgai convert --param ...` runs it (decode, build the reference it is measured against, VTracer, measure)
     started = time.perf_counter()
-    convert(Reference.of(image.png), defaults())
+    plain_by_proxy = convert(Reference.of(image.png), defaults())
     alone_ms = (time.perf_counter() - started) * 1e3
     judged = convert(truth, routed.chosen.params)  # VTracer is deterministic: the same SVG, judged by the truth
     first = routed.choice.candidates[0]
@@ -130,7 +130,10 @@ def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Con
             "defaults_quality_by_router": next((measured_quality(v) for c, v in routed.conversions
                                                 if c.params == defaults() and c is not first), None),
         },
-        "defaults": best_of({"defaults": presets["defaults"]}, constraints, reference) | {"alone_ms": alone_ms},
+        # the defaults as the router would measure them (against the proxy), whether it converted them or not:
+        # with ``choice_quality_by_router``, what any margin for keeping the choice over them would decide
+        "defaults": best_of({"defaults": presets["defaults"]}, constraints, reference)
+        | {"alone_ms": alone_ms, "quality_by_proxy": measured_quality(plain_by_proxy)},
         "poster": best_of({"poster": presets["poster"]}, constraints, reference),  # the preset for colour logos
         "presets": best_of(presets, constraints, reference),
     }

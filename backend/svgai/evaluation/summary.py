@@ -10,11 +10,15 @@ from typing import Any
 import numpy as np
 
 from svgai.evaluation.measure import APPROACHES
+from svgai.hookspecs import Constraints
+from svgai.methods.objective import value
 from svgai.targets import ROUTING, check
 
 WORSE_BY = 0.005
 """A quality difference smaller than this is a tie; the router is "worse" only below it."""
 PEERS = ("defaults", "poster", "presets")
+MARGINS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05)
+"""The margins ``defaults_margins`` tries."""
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -37,7 +41,38 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     overall["route_p50_vs_defaults_vtracer_and_measure"] = float(
         np.percentile([r["router"]["ms"] for r in rows], 50) / np.percentile([r["defaults"]["ms"] for r in rows], 50))
     overall["targets"] = check(ROUTING, figures)
+    overall["defaults_margin"] = defaults_margins(rows)
     return summaries
+
+
+def defaults_margins(rows: list[dict[str, Any]], margins: tuple[float, ...] = MARGINS) -> list[dict[str, Any]]:
+    """Per margin: had the router measured VTracer's defaults beside its first choice on every image and kept
+    the choice only when it leads them by more than the margin against the proxy (``routed.DEFAULTS_MARGIN``),
+    how often would it be worse than the defaults against the truth, and what would it gain?
+
+    Read off each row's first choice and defaults, measured against the proxy (what the router sees) and
+    the reference (ground truth where the dataset has one); objective values under the evaluation's
+    default size price, the defaults' SVG as the size reference. ``kept_share``: images where the choice
+    is kept; ``worse_share``: images where that leaves it more than ``WORSE_BY`` below the defaults;
+    ``gain``: mean true quality over the defaults. Images whose first choice is the defaults count as ties.
+    """
+    constraints = Constraints()
+    usable = [r for r in rows if r["router"].get("choice_quality_by_router") is not None
+              and r["defaults"].get("quality_by_proxy") is not None]
+
+    def lead(row: dict[str, Any], choice: str, plain: str) -> float:
+        size, reference = float(row["router"]["choice_svg_bytes"]), float(row["defaults"]["svg_bytes"])
+        return float(value(np.array([row["router"][choice]]), np.array([size]), constraints, reference)[0]
+                     - row["defaults"][plain])
+
+    table = []
+    for margin in margins:
+        kept = [r for r in usable if lead(r, "choice_quality_by_router", "quality_by_proxy") > margin]
+        gains = [r["router"]["choice_quality"] - r["defaults"]["quality"] for r in kept]
+        table.append({"margin": margin, "images": len(usable), "kept_share": len(kept) / max(len(usable), 1),
+                      "worse_share": sum(g < -WORSE_BY for g in gains) / max(len(usable), 1),
+                      "gain": sum(gains) / max(len(usable), 1)})
+    return table
 
 
 def _staircase_share(rows: list[dict[str, Any]]) -> float | None:
