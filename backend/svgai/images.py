@@ -157,11 +157,11 @@ SHARPEN_CONTRAST = 0.15
 this (premultiplied, [0, 1]): anti-aliased edges become sharp as a vector original's, gradients stay."""
 
 
-def sharp_upscale(rgba: np.ndarray, width: int, height: int) -> np.ndarray:
+def sharp_upscale(rgba: np.ndarray, width: int, height: int, contrast: float = SHARPEN_CONTRAST) -> np.ndarray:
     """``rgba`` enlarged to ``width``×``height`` with sharp edges: a stand-in for its vector original.
 
     Lanczos upscale of the premultiplied raster, then every pixel whose neighbourhood (about one
-    source pixel wide) spans more than ``SHARPEN_CONTRAST`` is snapped to the nearer of its
+    source pixel wide) spans more than ``contrast`` is snapped to the nearer of its
     neighbourhood's min and max: an anti-aliased edge becomes a sharp edge at the sub-pixel position
     its grey levels encode, as the original's is, while flat areas and gradients are left alone.
     It is the proxy reference of conversions without an original (docs/quality.md) and what the
@@ -180,8 +180,8 @@ def sharp_upscale(rgba: np.ndarray, width: int, height: int) -> np.ndarray:
         high, low = cv2.dilate(up, kernel), cv2.erode(up, kernel)
         # OpenCV works on the interleaved channels whole; numpy on a channel slice is 3-5x slower at 1024²
         spread = cv2.split(cv2.subtract(high, low))
-        contrast = cv2.max(cv2.max(spread[0], spread[1]), cv2.max(spread[2], spread[3]))
-        edge = np.nonzero(contrast > SHARPEN_CONTRAST)  # only edge pixels are snapped: a few percent
+        spread_max = cv2.max(cv2.max(spread[0], spread[1]), cv2.max(spread[2], spread[3]))
+        edge = np.nonzero(spread_max > contrast)  # only edge pixels are snapped: a few percent
         level, lowest, highest = up[edge], low[edge], high[edge]
         up[edge] = np.where(level - lowest < highest - level, lowest, highest)
     return _unpremultiply(up)

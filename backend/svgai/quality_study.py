@@ -1,4 +1,4 @@
-"""``svgai quality study``, ``upscale`` and ``margin``: the measurements behind docs/quality.md.
+"""``svgai quality study``, ``upscale``, ``margin`` and ``proxies``: the measurements behind docs/quality.md.
 
 For icons whose vector original exists, each is rendered to a 256 px raster and traced three times
 with VTracer's defaults in each curve mode: ``spline`` (curves), ``polygon`` (straight segments) and
@@ -15,9 +15,11 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import math
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,9 @@ from tqdm import tqdm
 
 from svgai import measures
 from svgai.dataset.sources import DEFAULT_CACHE, read_icons, resolve
+from svgai.images import sharp_upscale
 from svgai.log import get_logger
+from svgai.params import PRESETS, defaults, preset
 from svgai.quality import Reference, render
 from svgai.vectorize import vectorize
 
@@ -304,5 +308,79 @@ def margin_command(dataset_path: Path, split: str, out: Path) -> None:
     table = margin_rows(load_dataset(dataset_path).split(split).ok_labels().to_pylist())
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"command": " ".join(["svgai", *sys.argv[1:]]), "summary": table}, indent=2))
+    for line in table:
+        click.echo("  ".join(f"{k}={v}" for k, v in line.items()))
+
+
+PROXIES: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
+    "sharp (the proxy)": sharp_upscale,
+    "sharp, snap above 0.05": functools.partial(sharp_upscale, contrast=0.05),
+    "sharp, snap above 0.3": functools.partial(sharp_upscale, contrast=0.3),
+    "lanczos (no snapping)": functools.partial(sharp_upscale, contrast=math.inf),
+    "nearest neighbour": lambda raster, width, height: cv2.resize(raster, (width, height), interpolation=cv2.INTER_NEAREST),
+}
+"""Candidate references built from the raster alone at the comparison size; the first is ``svgai.quality``'s."""
+PROXY_SETS: dict[str, dict[str, Any]] = {"defaults": dict(defaults()), **{name: dict(preset(name)) for name in PRESETS},
+                                         "defaults, upscale 4": {"upscale": 4}, "polygon, upscale 2": {"mode": "polygon", "upscale": 2}}
+"""The parameter sets each image is traced with: VTracer's presets and two traces of an enlargement."""
+
+
+def proxy_rows(images: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each image traced with each of ``PROXY_SETS``, scored against its ground truth and each of ``PROXIES``."""
+    rows = []
+    for image in tqdm(images, desc="proxies", unit="image"):
+        truth = Reference.of(image["png"], scaled=image["reference_png"])
+        height, width = truth.scaled.shape[:2]
+        candidates = {}
+        for name, build in PROXIES.items():
+            scaled = build(truth.raster, width, height)
+            candidates[name] = replace(truth, scaled=scaled, kind="proxy", prepared=measures.Prepared(scaled, truth.scale))
+        for set_name, params in PROXY_SETS.items():
+            rendering = truth.render(vectorize(truth.raster, params, size=truth.size))
+            rows.append({"image_id": image["image_id"], "source": image["source"], "kind": image["kind"], "set": set_name,
+                         "truth": truth.score(rendering)[0],
+                         **{name: proxy.score(rendering)[0] for name, proxy in candidates.items()}})
+    return rows
+
+
+def summarise_proxies(rows: list[dict[str, Any]], names: tuple[str, ...] = tuple(PROXIES)) -> list[dict[str, Any]]:
+    """Per candidate proxy, how its scores track the truth's: Pearson, mean absolute error and bias over every
+    conversion; within each image, the share of pairs of sets that differ by more than 0.01 against the
+    truth which it orders as the truth does; and ``regret``, the true quality lost per image by keeping the
+    set it scores best instead of the truly best one."""
+    by_image: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_image.setdefault(row["image_id"], []).append(row)
+    truth = np.array([r["truth"] for r in rows])
+    table = []
+    for name in names:
+        scores = np.array([r[name] for r in rows])
+        pairs = [(a, b) for sets in by_image.values() for a, b in itertools.combinations(sets, 2)
+                 if abs(a["truth"] - b["truth"]) > 0.01]
+        agree = sum((a[name] > b[name]) == (a["truth"] > b["truth"]) for a, b in pairs)
+        regret = [max(r["truth"] for r in sets) - max(sets, key=lambda r: r[name])["truth"] for sets in by_image.values()]
+        table.append({"proxy": name, "conversions": len(rows), "pearson": round(float(np.corrcoef(truth, scores)[0, 1]), 4),
+                      "mae": round(float(np.mean(np.abs(scores - truth))), 4), "bias": round(float(np.mean(scores - truth)), 4),
+                      "pairs": len(pairs), "pairs_in_order": round(agree / max(len(pairs), 1), 4),
+                      "regret": round(float(np.mean(regret)), 4)})
+    return table
+
+
+@quality_group.command("proxies")
+@click.option("--dataset", "dataset_path", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
+              help="A built dataset (svgai dataset build); images with a ground truth are used.")
+@click.option("--split", default="val", show_default=True, type=click.Choice(["train", "val", "test", "heldout"]))
+@click.option("--images", "limit", default=None, type=click.IntRange(1), help="Use at most this many images.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out/quality/proxies.json"), show_default=True)
+def proxies_command(dataset_path: Path, split: str, limit: int | None, out: Path) -> None:
+    """Compare candidate proxy references: which tracks the vector originals' judgement best?"""
+    from svgai.dataset import load_dataset
+
+    images = [row for row in load_dataset(dataset_path).split(split).images.to_pylist()
+              if row["reference_png"] is not None][:limit]
+    rows = proxy_rows(images)
+    table = summarise_proxies(rows)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"command": " ".join(["svgai", *sys.argv[1:]]), "summary": table, "rows": rows}, indent=2))
     for line in table:
         click.echo("  ".join(f"{k}={v}" for k, v in line.items()))
