@@ -118,12 +118,18 @@ class Choice:
         predictor's typical error on the defaults (``defaults_error``, else ``predictor_error``): the
         defaults would then have to beat their prediction by more than that to win. A choice that
         measures below what was predicted for it — the predictor was wrong about this image — does not
-        settle it, and the defaults are measured beside it.
+        settle it, and the defaults are measured beside it. Nor does one that measures more than that
+        error *above* its own prediction: there the proxy it was measured against is more often
+        overrating the trace (words and blurred sprites, whose enlargement the trace copies) than the
+        predictor underrating it (docs/quality.md, "Keeping the defaults on a near tie").
         """
         values = self.predicted_values(constraints)
         plain = self.defaults_index()
         margin = self.defaults_error if self.defaults_error is not None else self.predictor_error
-        if values is None or plain is None or margin is None:
+        predicted = self.candidates[0].predicted_quality
+        if values is None or plain is None or margin is None or predicted is None:
+            return False
+        if measured_quality(measured) > predicted + margin:
             return False
         got = value(np.array([measured_quality(measured)]), np.array([float(measured.svg_bytes)]), constraints,
                     self.reference_bytes)[0]

@@ -27,7 +27,8 @@ For one image and its :class:`~svgai.hookspecs.Constraints` the router
      the best candidate first; VTracer's defaults next, unless the best one's *measured* objective value
      clears the defaults' predicted value by the predictor's typical error on the defaults
      (``PerformanceInfo.defaults_error``; ``Choice.confident_plan``, ``Choice.settles_without_defaults``):
-     a choice that measures as well as predicted settles it, one the predictor misjudged does not;
+     a choice that measures as well as predicted settles it; one that measures below, or far above,
+     its own prediction (the predictor or the proxy misjudged this image) does not;
    * uncertain — no predictor, a predictor without a measured error, or a prediction that failed:
      quality feedback as before — the best candidate of each next-ranked method, VTracer's defaults,
      then the other candidates, while conversions (``max_conversions``) and time (``feedback_ms``) last.
