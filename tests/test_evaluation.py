@@ -68,6 +68,7 @@ def test_eval_routing_measures_the_router_against_the_defaults_and_the_best_pres
         assert row["router"]["upscale"] in (1, 2, 3, 4)
         # what the router measured against the proxy: its choice always, the defaults when it converted them too
         assert 0 <= row["router"]["choice_quality_by_router"] <= 1
+        assert 0 <= row["router"]["choice_predicted_quality"] <= 1  # the shipped predictor's, before converting
         assert (row["router"]["defaults_quality_by_router"] is None) == (row["router"]["conversions"] == 1)
     summary = json.loads(result.stdout)
     assert {k: s["images"] for k, s in summary.items()} == {"all": 3, "source:icons": 2, "source:logos": 1}

@@ -124,6 +124,7 @@ def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Con
             # the choice before any conversion, judged by the truth, and how far the predictor put it ahead
             # of the defaults: what a different confidence rule would have returned can be read off these
             "choice_quality": choice.quality, "choice_svg_bytes": choice.svg_bytes,
+            "choice_predicted_quality": first.predicted_quality,
             "predicted_gap_to_defaults": _predicted_gap(routed, constraints),
             # what the router itself measured (against the proxy): its choice, and the defaults if converted
             "choice_quality_by_router": next((measured_quality(v) for c, v in routed.conversions if c is first), None),
