@@ -226,30 +226,52 @@ def summarise_upscale(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return table
 
 
-@quality_group.command("upscale")
-@click.option("--dataset", "dataset_path", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
-              help="A built dataset (svgai dataset build); images with a ground truth are used.")
-@click.option("--split", default="test", show_default=True, type=click.Choice(["train", "val", "test", "heldout"]))
-@click.option("--images", "limit", default=None, type=click.IntRange(1), help="Use at most this many images.")
-@click.option("--factors", default="1,2,3,4", show_default=True, help="upscale values, comma-separated.")
-@click.option("--modes", default="spline,polygon", show_default=True,
-              help="VTracer modes, comma-separated (upscale does not apply to none).")
-@click.option("--pixel-art", is_flag=True, help="Study the pixel-art images instead of the others.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("out/quality/upscale.json"), show_default=True)
-def upscale_command(dataset_path: Path, split: str, limit: int | None, factors: str, modes: str, pixel_art: bool,
-                    out: Path) -> None:
-    """Measure what tracing a sharp upscale (the ``upscale`` parameter) gains against the vector originals."""
+def _dataset_study(name: str, default_split: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options every study of a built dataset's images takes: ``--dataset``, ``--split``, ``--images``, ``--out``."""
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        for option in reversed((
+            click.option("--dataset", "dataset_path", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                         required=True, help="A built dataset (svgai dataset build); images with a ground truth are used."),
+            click.option("--split", default=default_split, show_default=True,
+                         type=click.Choice(["train", "val", "test", "heldout"])),
+            click.option("--images", "limit", default=None, type=click.IntRange(1), help="Use at most this many images."),
+            click.option("--out", type=click.Path(path_type=Path), default=Path(f"out/quality/{name}.json"), show_default=True),
+        )):
+            command = option(command)
+        return quality_group.command(name)(command)
+    return decorate
+
+
+def _images_with_truth(dataset_path: Path, split: str, limit: int | None, pixel_art: bool | None = None) -> list[dict[str, Any]]:
+    """The first ``limit`` images of ``split`` that have a ground truth (only pixel art, or none, if asked)."""
     from svgai.dataset import load_dataset
 
-    images = [row for row in load_dataset(dataset_path).split(split).images.to_pylist()
-              if row["reference_png"] is not None and (row["kind"] == "pixel") == pixel_art][:limit]
-    rows = upscale_rows(images, tuple(int(f) for f in factors.split(",")), tuple(modes.split(",")))
-    summary = summarise_upscale(rows)
-    report = {"command": " ".join(["svgai", *sys.argv[1:]]), "summary": summary, "rows": rows}
+    return [row for row in load_dataset(dataset_path).split(split).images.to_pylist()
+            if row["reference_png"] is not None and (pixel_art is None or (row["kind"] == "pixel") == pixel_art)][:limit]
+
+
+def _report(out: Path, summary: list[dict[str, Any]], rows: list[dict[str, Any]] | None = None) -> None:
+    """Write a study's report (its command, summary and rows) to ``out`` and echo the summary, one line per row."""
+    report: dict[str, Any] = {"command": " ".join(["svgai", *sys.argv[1:]]), "summary": summary}
+    if rows is not None:
+        report["rows"] = rows
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2))
     for line in summary:
         click.echo("  ".join(f"{k}={v}" for k, v in line.items()))
+
+
+@_dataset_study("upscale", default_split="test")
+@click.option("--factors", default="1,2,3,4", show_default=True, help="upscale values, comma-separated.")
+@click.option("--modes", default="spline,polygon", show_default=True,
+              help="VTracer modes, comma-separated (upscale does not apply to none).")
+@click.option("--pixel-art", is_flag=True, help="Study the pixel-art images instead of the others.")
+def upscale_command(dataset_path: Path, split: str, limit: int | None, out: Path, factors: str, modes: str,
+                    pixel_art: bool) -> None:
+    """Measure what tracing a sharp upscale (the ``upscale`` parameter) gains against the vector originals."""
+    images = _images_with_truth(dataset_path, split, limit, pixel_art)
+    rows = upscale_rows(images, tuple(int(f) for f in factors.split(",")), tuple(modes.split(",")))
+    _report(out, summarise_upscale(rows), rows)
 
 
 MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03)
@@ -305,11 +327,7 @@ def margin_command(dataset_path: Path, split: str, out: Path) -> None:
     """Measure how large a measured lead over VTracer's defaults must be to be real (the router's ``DEFAULTS_MARGIN``)."""
     from svgai.dataset import load_dataset
 
-    table = margin_rows(load_dataset(dataset_path).split(split).ok_labels().to_pylist())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"command": " ".join(["svgai", *sys.argv[1:]]), "summary": table}, indent=2))
-    for line in table:
-        click.echo("  ".join(f"{k}={v}" for k, v in line.items()))
+    _report(out, margin_rows(load_dataset(dataset_path).split(split).ok_labels().to_pylist()))
 
 
 PROXIES: dict[str, Callable[[np.ndarray, int, int], np.ndarray]] = {
@@ -366,21 +384,8 @@ def summarise_proxies(rows: list[dict[str, Any]], names: tuple[str, ...] = tuple
     return table
 
 
-@quality_group.command("proxies")
-@click.option("--dataset", "dataset_path", type=click.Path(exists=True, file_okay=False, path_type=Path), required=True,
-              help="A built dataset (svgai dataset build); images with a ground truth are used.")
-@click.option("--split", default="val", show_default=True, type=click.Choice(["train", "val", "test", "heldout"]))
-@click.option("--images", "limit", default=None, type=click.IntRange(1), help="Use at most this many images.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("out/quality/proxies.json"), show_default=True)
+@_dataset_study("proxies", default_split="val")
 def proxies_command(dataset_path: Path, split: str, limit: int | None, out: Path) -> None:
     """Compare candidate proxy references: which tracks the vector originals' judgement best?"""
-    from svgai.dataset import load_dataset
-
-    images = [row for row in load_dataset(dataset_path).split(split).images.to_pylist()
-              if row["reference_png"] is not None][:limit]
-    rows = proxy_rows(images)
-    table = summarise_proxies(rows)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"command": " ".join(["svgai", *sys.argv[1:]]), "summary": table, "rows": rows}, indent=2))
-    for line in table:
-        click.echo("  ".join(f"{k}={v}" for k, v in line.items()))
+    rows = proxy_rows(_images_with_truth(dataset_path, split, limit))
+    _report(out, summarise_proxies(rows), rows)
