@@ -22,6 +22,7 @@ from svgai.hookspecs import Constraints, PerformanceInfo, Scores, hookimpl
 from svgai.params import NAMES, defaults, validate
 from svgai.plugins import new_manager
 from svgai.quality import convert
+from svgai.routed import DEFAULTS_MARGIN
 from svgai.router import IntelligentRouter
 
 settings.register_profile("ci", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -285,8 +286,11 @@ def test_the_routed_svg_is_the_best_measured_one_at_the_callers_price_for_size(e
     def value(c: dict[str, Any]) -> float:  # the defaults' size shifts every value alike, so it is left out
         return c["quality"] - ssim_per_kb * c["svg_bytes"] / 1000
 
-    # however many candidates were converted (one when the predictor is sure), the best measured one is kept
-    assert len(tried) >= 1 and value(report) == max(map(value, tried))
+    # however many candidates were converted (one when the predictor is sure), the best measured one is
+    # kept — or VTracer's measured defaults, when nothing beats them by more than the margin
+    best = max(map(value, tried))
+    plain = [value(c) for c in tried if c["params"] == dict(defaults())]
+    assert len(tried) >= 1 and (value(report) == best or (plain == [value(report)] and best - plain[0] <= DEFAULTS_MARGIN))
     with pytest.raises(InvalidParams, match=r"ssim_per_kb=-1\.0 is invalid"):
         run_conversion(example_logo, ssim_per_kb=-1.0)
 
