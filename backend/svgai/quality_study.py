@@ -283,23 +283,20 @@ def margin_rows(labels: list[dict[str, Any]], margins: tuple[float, ...] = MARGI
     than the margin *against the proxy* leaves an SVG that is worse than the defaults' against the truth.
 
     Each image's defaults (set 0) are paired with its other sets that were also measured against the
-    proxy (``quality_proxy``); the objective is ``svgai.methods.objective.value`` under the router's default
-    constraints, with the defaults' SVG as the size reference. ``worse_share``: pairs where the set is kept
-    and its true quality is more than 0.005 below the defaults'; ``gain``: the mean true objective gain
-    of the decision over always keeping the defaults.
+    proxy (``quality_proxy``); leads are ``svgai.evaluation.summary.lead_over_defaults`` (the router's
+    default constraints, the defaults' SVG as the size reference). ``worse_share``: pairs where the set
+    is kept and its true quality is more than 0.005 below the defaults'; ``gain``: the mean true
+    objective gain of the decision over always keeping the defaults (``margin_table``).
     """
-    from svgai.hookspecs import Constraints
-    from svgai.methods.objective import value
+    from svgai.evaluation.summary import WORSE_BY, lead_over_defaults, margin_table
 
-    constraints = Constraints()
     by_image: dict[str, dict[int, dict[str, Any]]] = {}
     for row in labels:
         if row["status"] == "ok" and row["quality_proxy"] is not None:
             by_image.setdefault(row["image_id"], {})[row["set_index"]] = row
 
     def lead(row: dict[str, Any], plain: dict[str, Any], field: str) -> float:
-        got = value(np.array([row[field]]), np.array([float(row["svg_bytes"])]), constraints, float(plain["svg_bytes"]))
-        return float(got[0] - plain[field])
+        return lead_over_defaults(row[field], row["svg_bytes"], plain[field], plain["svg_bytes"])
 
     pairs = []
     for sets in by_image.values():
@@ -308,14 +305,10 @@ def margin_rows(labels: list[dict[str, Any]], margins: tuple[float, ...] = MARGI
             continue
         for other in sets.values():
             pairs.append((lead(other, plain, "quality_proxy"), lead(other, plain, "quality"),
-                          other["quality"] < plain["quality"] - 0.005))
-    table = []
-    for margin in margins:
-        kept = [(true, worse) for proxy, true, worse in pairs if proxy > margin]
-        table.append({"margin": margin, "pairs": len(pairs), "kept_share": round(len(kept) / max(len(pairs), 1), 3),
-                      "worse_share": round(sum(w for _, w in kept) / max(len(pairs), 1), 4),
-                      "gain": round(sum(t for t, _ in kept) / max(len(pairs), 1), 4)})
-    return table
+                          other["quality"] < plain["quality"] - WORSE_BY))
+    return [{"margin": line["margin"], "pairs": len(pairs), "kept_share": round(line["kept_share"], 3),
+             "worse_share": round(line["worse_share"], 4), "gain": round(line["gain"], 4)}
+            for line in margin_table(pairs, margins)]
 
 
 @quality_group.command("margin")

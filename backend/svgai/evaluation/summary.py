@@ -45,34 +45,49 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return summaries
 
 
+def lead_over_defaults(quality: float, svg_bytes: float, plain_quality: float, plain_bytes: float) -> float:
+    """How far a conversion's objective value (``svgai.methods.objective.value`` under the default
+    constraints, the defaults' SVG as the size reference) is above the defaults' ``plain_quality``."""
+    got = value(np.array([quality]), np.array([float(svg_bytes)]), Constraints(), float(plain_bytes))[0]
+    return float(got - plain_quality)
+
+
+def margin_table(decisions: list[tuple[float, float, bool]], margins: tuple[float, ...]) -> list[dict[str, float]]:
+    """Per margin, keeping a candidate over VTracer's defaults only when its lead by the proxy exceeds the margin.
+
+    ``decisions``: per candidate, its lead over the defaults by the proxy, its true gain over them and
+    whether the truth finds it worse by more than ``WORSE_BY``. ``kept_share``: candidates kept;
+    ``worse_share``: candidates kept that the truth finds worse; ``gain``: the true gain of the decision
+    over always keeping the defaults — each per candidate, over all of them.
+    """
+    count = max(len(decisions), 1)
+    table = []
+    for margin in margins:
+        kept = [(gain, worse) for lead, gain, worse in decisions if lead > margin]
+        table.append({"margin": margin, "kept_share": len(kept) / count,
+                      "worse_share": sum(worse for _, worse in kept) / count, "gain": sum(gain for gain, _ in kept) / count})
+    return table
+
+
 def defaults_margins(rows: list[dict[str, Any]], margins: tuple[float, ...] = MARGINS) -> list[dict[str, Any]]:
     """Per margin: had the router measured VTracer's defaults beside its first choice on every image and kept
     the choice only when it leads them by more than the margin against the proxy (``routed.DEFAULTS_MARGIN``),
     how often would it be worse than the defaults against the truth, and what would it gain?
 
     Read off each row's first choice and defaults, measured against the proxy (what the router sees) and
-    the reference (ground truth where the dataset has one); objective values under the evaluation's
-    default size price, the defaults' SVG as the size reference. ``kept_share``: images where the choice
-    is kept; ``worse_share``: images where that leaves it more than ``WORSE_BY`` below the defaults;
-    ``gain``: mean true quality over the defaults. Images whose first choice is the defaults count as ties.
+    the reference (ground truth where the dataset has one); the lead is ``lead_over_defaults``, the gain
+    the true quality over the defaults (``margin_table``). Images whose first choice is the defaults
+    count as ties.
     """
-    constraints = Constraints()
-    usable = [r for r in rows if r["router"].get("choice_quality_by_router") is not None
-              and r["defaults"].get("quality_by_proxy") is not None]
-
-    def lead(row: dict[str, Any], choice: str, plain: str) -> float:
-        size, reference = float(row["router"]["choice_svg_bytes"]), float(row["defaults"]["svg_bytes"])
-        return float(value(np.array([row["router"][choice]]), np.array([size]), constraints, reference)[0]
-                     - row["defaults"][plain])
-
-    table = []
-    for margin in margins:
-        kept = [r for r in usable if lead(r, "choice_quality_by_router", "quality_by_proxy") > margin]
-        gains = [r["router"]["choice_quality"] - r["defaults"]["quality"] for r in kept]
-        table.append({"margin": margin, "images": len(usable), "kept_share": len(kept) / max(len(usable), 1),
-                      "worse_share": sum(g < -WORSE_BY for g in gains) / max(len(usable), 1),
-                      "gain": sum(gains) / max(len(usable), 1)})
-    return table
+    decisions = []
+    for row in rows:
+        router, plain = row["router"], row["defaults"]
+        if router.get("choice_quality_by_router") is None or plain.get("quality_by_proxy") is None:
+            continue
+        gain = router["choice_quality"] - plain["quality"]
+        decisions.append((lead_over_defaults(router["choice_quality_by_router"], router["choice_svg_bytes"],
+                                             plain["quality_by_proxy"], plain["svg_bytes"]), gain, gain < -WORSE_BY))
+    return [{"margin": line["margin"], "images": len(decisions)} | line for line in margin_table(decisions, margins)]
 
 
 def _staircase_share(rows: list[dict[str, Any]]) -> float | None:
