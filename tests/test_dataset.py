@@ -34,7 +34,7 @@ from svgai.dataset.store import LABEL_SCHEMA
 from svgai.errors import SourceUnavailable, SvgaiError
 from svgai.images import load_rgba
 from svgai.params import NAMES, defaults, preset
-from svgai.quality import comparison_size, render
+from svgai.quality import MEASURE, comparison_size, render
 
 TIMING = ("convert_ms", "measure_ms")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -369,6 +369,18 @@ def test_a_rerun_of_a_finished_build_keeps_it_and_other_settings_are_refused(ref
     assert again.exit_code == 0 and json.loads((out / "card.json").read_text()) == card
     other = CliRunner().invoke(cli, ["dataset", "build", "--out", str(out), *sources[:-2], "--no-progress"])
     assert other.exit_code == 2 and "other settings (holdout differ" in other.output
+
+
+def test_labels_of_another_measure_are_not_resumed(reference_build: tuple[list[str], Path], tmp_path: Path) -> None:
+    sources, out = reference_build
+    settings = json.loads((out / "build.json").read_text())
+    assert settings["measure"] == MEASURE
+    older = tmp_path / "older"
+    older.mkdir()
+    (older / "build.json").write_text(json.dumps({k: v for k, v in settings.items() if k != "measure"}))
+    refused = CliRunner().invoke(cli, ["dataset", "build", "--out", str(older), *sources, "--no-progress"])
+    assert refused.exit_code == 2
+    assert f"labelled with the measure quality-v2.0, and this svgai measures {MEASURE}" in refused.output
 
 
 def _without_timing(path: Path) -> list[dict[str, object]]:

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from svgai.errors import InvalidImage
-from svgai.images import MAX_PIXELS, encode_png, load_image
+from svgai.images import MAX_PIXELS, encode_png, load_image, sharp_upscale
 
 Encoder = Callable[..., bytes]
 RED, WHITE, PINK = (255, 0, 0), (255, 255, 255), (255, 127, 127)
@@ -162,3 +162,14 @@ def test_an_unsupported_source_type_is_refused() -> None:
 def test_encode_png_round_trips(two_colour_path: Path) -> None:
     rgb = load_image(two_colour_path)
     np.testing.assert_array_equal(load_image(encode_png(rgb)), rgb)
+
+
+def test_the_sharp_enlargement_does_not_ring() -> None:
+    # A saturated square on transparency: Lanczos alone overshoots to a brighter halo inside the square.
+    sprite = np.zeros((24, 24, 4), np.uint8)
+    sprite[6:18, 6:18] = (208, 48, 48, 255)
+    enlarged = sharp_upscale(sprite, 96, 96)
+    opaque = enlarged[..., 3] == 255
+    assert opaque.sum() > 40 * 40
+    assert np.abs(enlarged[opaque][:, :3].astype(int) - (208, 48, 48)).max() <= 1
+    assert enlarged[..., 3][~opaque].max(initial=0) < 255 and enlarged[:4, :4].max() == 0

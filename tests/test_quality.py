@@ -117,3 +117,31 @@ def test_pixel_mode_is_right_for_pixel_art() -> None:
     assert pixels.quality >= curves.quality - 1e-6
     assert pixels.svg_bytes < curves.svg_bytes
     assert pixels.measures["edge_fidelity"] > 0.97
+
+
+def test_an_edge_between_colours_of_equal_luminance_counts() -> None:
+    # A red letter on a purple square: both ~0.36 in luminance, plainly different to the eye.
+    red, purple = (237, 24, 70), (92, 80, 150)
+    assert abs(float(np.dot(red, measures.LUMA)) - float(np.dot(purple, measures.LUMA))) < 3
+    image = Image.new("RGB", (64, 64), purple)
+    ImageDraw.Draw(image).ellipse((14, 14, 50, 50), fill=red)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    reference = Reference.of(buffer.getvalue())
+    traced = convert(reference)
+    square_only = ('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
+                   '<rect width="64" height="64" fill="rgb(92,80,150)"/></svg>')
+    _, lost = reference.measure(square_only)
+    # The trace keeps the disc; the bare square loses it, and the edge term sees that, not only SSIM.
+    assert traced.measures["edge_fidelity"] > 0.9
+    assert lost["edge_fidelity"] < 0.1
+    # Luminance alone has (next to) no edge there: what `svgai quality edges` counts in a dataset.
+    colour, luminance = (measures.edge_mass(reference.scaled, reference.scale, by_colour=b) for b in (True, False))
+    assert luminance < 0.05 * colour
+
+
+def test_on_a_grey_drawing_colour_edges_are_the_luminance_edges() -> None:
+    image = Image.new("RGB", (64, 64), (230, 230, 230))
+    ImageDraw.Draw(image).polygon([(8, 50), (32, 10), (56, 50)], fill=(40, 40, 40))
+    scaled = np.asarray(image.convert("RGBA").resize((256, 256), Image.Resampling.LANCZOS))
+    assert measures.edge_mass(scaled, 4.0) == pytest.approx(measures.edge_mass(scaled, 4.0, by_colour=False), rel=1e-3)

@@ -160,7 +160,8 @@ this (premultiplied, [0, 1]): anti-aliased edges become sharp as a vector origin
 def sharp_upscale(rgba: np.ndarray, width: int, height: int, contrast: float = SHARPEN_CONTRAST) -> np.ndarray:
     """``rgba`` enlarged to ``width``×``height`` with sharp edges: a stand-in for its vector original.
 
-    Lanczos upscale of the premultiplied raster, then every pixel whose neighbourhood (about one
+    Lanczos upscale of the premultiplied raster, kept within the values of the 3×3 source pixels around
+    each pixel (no ringing halos), then every pixel whose neighbourhood (about one
     source pixel wide) spans more than ``contrast`` is snapped to the nearer of its
     neighbourhood's min and max: an anti-aliased edge becomes a sharp edge at the sub-pixel position
     its grey levels encode, as the original's is, while flat areas and gradients are left alone.
@@ -173,6 +174,12 @@ def sharp_upscale(rgba: np.ndarray, width: int, height: int, contrast: float = S
     premultiplied = rgba.astype(np.float32) / 255.0
     premultiplied[..., :3] *= premultiplied[..., 3:]
     up = cv2.resize(premultiplied, (width, height), interpolation=cv2.INTER_LANCZOS4)
+    if scale > 1.0:
+        # no ringing: every pixel stays within the values of the source pixels around it (a bright halo
+        # inside a red shape would otherwise be an edge in the red channel that the drawing does not have)
+        around = np.ones((3, 3), np.uint8)
+        np.minimum(up, cv2.resize(cv2.dilate(premultiplied, around), (width, height), interpolation=cv2.INTER_NEAREST), out=up)
+        np.maximum(up, cv2.resize(cv2.erode(premultiplied, around), (width, height), interpolation=cv2.INTER_NEAREST), out=up)
     np.clip(up, 0.0, 1.0, out=up)
     if scale > 1.0:
         side = 2 * round(scale / 2) + 1

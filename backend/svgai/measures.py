@@ -2,8 +2,10 @@
 
 Every function here is pure numpy/OpenCV on arrays already rendered; ``svgai.quality`` renders the
 SVG, builds the reference and combines the terms. Rasters come in as ``(H, W, 4)`` uint8 RGBA and
-are compared *alpha-aware*: as their luminance composited over white and over black, so a dropped or
-an added background changes one of the two composites and costs quality.
+are compared *alpha-aware*: composited over white and over black, so a dropped or an added background
+changes one of the two composites and costs quality. SSIM compares the composites' luminance; edges
+are found in each colour channel of them, so an edge between two colours of equal luminance (a red
+letter on a purple square) counts as much as one a greyscale copy would show.
 
 SSIM is computed with 7×7 box windows and the sample-covariance correction, exactly what
 scikit-image's ``structural_similarity`` computes with its defaults (tests check the two agree), but
@@ -25,7 +27,7 @@ EDGE_SIGMA_PER_SCALE = 0.25
 """Gaussian σ (in comparison pixels) per unit of scale applied before taking gradients: edges a
 proxy reference blurs over a few pixels and the sharp edges of a rendered SVG then overlap."""
 EDGE_FLOOR = 0.05
-"""Reference gradient magnitudes (luminance in [0, 1] per pixel, Sobel / 8) below this are not edges."""
+"""Reference gradient magnitudes (one colour channel in [0, 1] per pixel, Sobel / 8) below this are not edges."""
 
 
 def ssim(reference: np.ndarray, candidate: np.ndarray, data_range: float) -> float:
@@ -76,7 +78,15 @@ def composites(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return over_black + (1.0 - alpha), over_black
 
 
+def colour_composites(rgba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``rgba``'s colour channels in [0, 1] composited over white and over black (``(H, W, 3)`` float32)."""
+    alpha = rgba[..., 3:4].astype(np.float32) / 255.0
+    over_black = rgba[..., :3].astype(np.float32) * (alpha / 255.0)
+    return over_black + (1.0 - alpha), over_black
+
+
 def _gradients(plane: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Sobel gradients / 8 of a plane (``(H, W)``, or ``(H, W, C)`` channel by channel) after a Gaussian of ``sigma``."""
     if sigma > 0:
         plane = cv2.GaussianBlur(plane, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     gx = cv2.Sobel(plane, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REPLICATE) / 8.0
@@ -86,7 +96,7 @@ def _gradients(plane: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]
 
 @dataclass(frozen=True)
 class _Edges:
-    """A reference plane's edge pixels: where they are, their gradients and magnitudes."""
+    """A reference composite's edge pixels (over its colour channels): where, their gradients and magnitudes."""
 
     mask: np.ndarray
     gx: np.ndarray
@@ -98,13 +108,17 @@ class Prepared:
     """The reference side of the terms, computed once and reused for every candidate.
 
     A dataset image or a router's search measures many candidates against one reference; its
-    composites, SSIM window moments and edge gradients do not change between them.
+    composites, SSIM window moments and edge gradients do not change between them. Where reference
+    and candidate are both opaque, their composites over white and over black are the same arrays,
+    and each term is computed on one of them.
     """
 
     def __init__(self, reference: np.ndarray, scale: float, sigma_per_scale: float = EDGE_SIGMA_PER_SCALE) -> None:
         self.shape = reference.shape
         self.sigma = sigma_per_scale * scale
+        self.opaque = bool(np.all(reference[..., 3] == 255))
         self.planes = composites(reference)
+        self.colours = colour_composites(reference)
 
     @cached_property
     def _moments(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -113,7 +127,7 @@ class Prepared:
     @cached_property
     def _edges(self) -> list[_Edges | None]:
         found: list[_Edges | None] = []
-        for plane in self.planes:
+        for plane in self.colours:
             gx, gy = _gradients(plane, self.sigma)
             magnitude = np.hypot(gx, gy)
             mask = magnitude >= EDGE_FLOOR
@@ -121,18 +135,21 @@ class Prepared:
         return found
 
     def terms(self, candidate: np.ndarray) -> tuple[float, float]:
-        """``(edge_fidelity, alpha_ssim)`` of one candidate, its composites computed once."""
-        planes = composites(candidate)
-        return self._edge_fidelity(planes), self._alpha_ssim(planes)
+        """``(edge_fidelity, alpha_ssim)`` of one candidate."""
+        count = 1 if self.opaque and bool(np.all(candidate[..., 3] == 255)) else 2
+        return (self._edge_fidelity(colour_composites(candidate)[:count]),
+                self._alpha_ssim(composites(candidate)[:count]))
 
-    def _alpha_ssim(self, planes: tuple[np.ndarray, np.ndarray]) -> float:
+    def _alpha_ssim(self, planes: tuple[np.ndarray, ...]) -> float:
+        """Mean SSIM over the composites given (both, or the first where both are the same)."""
         if min(self.shape[:2]) < WINDOW:
-            return 0.5 * sum(ssim(r, c, 1.0) for r, c in zip(self.planes, planes, strict=True))
-        return 0.5 * sum(_ssim_plane(m, c, 1.0) for m, c in zip(self._moments, planes, strict=True))
+            return float(np.mean([ssim(r, c, 1.0) for r, c in zip(self.planes[:len(planes)], planes, strict=True)]))
+        return float(np.mean([_ssim_plane(m, c, 1.0) for m, c in zip(self._moments[:len(planes)], planes, strict=True)]))
 
-    def _edge_fidelity(self, planes: tuple[np.ndarray, np.ndarray]) -> float:
+    def _edge_fidelity(self, colours: tuple[np.ndarray, ...]) -> float:
+        """Mean edge fidelity over the composites given (both, or the first where both are the same)."""
         scores = []
-        for edges, plane in zip(self._edges, planes, strict=True):
+        for edges, plane in zip(self._edges[:len(colours)], colours, strict=True):
             if edges is None:
                 scores.append(1.0)
                 continue
@@ -141,6 +158,19 @@ class Prepared:
             cosine = np.clip(dot / (edges.magnitude * np.hypot(cx, cy) + 1e-12), 0.0, 1.0)
             scores.append(float(np.sum(edges.magnitude * cosine * cosine) / np.sum(edges.magnitude)))
         return float(np.mean(scores))
+
+
+def edge_mass(reference: np.ndarray, scale: float, by_colour: bool = True) -> float:
+    """How much edge ``edge_fidelity`` has to judge on ``reference``: the sum of its edge magnitudes at or
+    above ``EDGE_FLOOR``, mean over the two composites and (``by_colour``) their three colour channels —
+    on a grey image the same with or without ``by_colour``. ``by_colour=False`` finds them in luminance,
+    as quality-v2.0 did (docs/quality.md, "Changes")."""
+    sigma = EDGE_SIGMA_PER_SCALE * scale
+    masses = []
+    for plane in colour_composites(reference) if by_colour else composites(reference):
+        magnitude = np.hypot(*_gradients(plane, sigma))
+        masses.append(float(magnitude[magnitude >= EDGE_FLOOR].sum()) / (magnitude.shape[2] if by_colour else 1))
+    return float(np.mean(masses))
 
 
 def alpha_ssim(reference: np.ndarray, candidate: np.ndarray) -> float:
@@ -153,12 +183,13 @@ def edge_fidelity(
 ) -> float:
     """How well the candidate's edges follow the reference's direction, in [0, 1].
 
-    On every pixel where the reference has an edge (gradient magnitude ≥ ``EDGE_FLOOR`` after a
-    Gaussian of σ = ``sigma_per_scale`` × scale, by default ``EDGE_SIGMA_PER_SCALE``), the agreement is the squared cosine of the
-    angle between the two gradients (0 where the candidate has no gradient or an opposite one),
-    weighted by the reference's magnitude. A staircase on a slanted or curved edge has gradients at
+    On every pixel and colour channel where the reference has an edge (gradient magnitude ≥
+    ``EDGE_FLOOR`` after a Gaussian of σ = ``sigma_per_scale`` × scale, by default
+    ``EDGE_SIGMA_PER_SCALE``), the agreement is the squared cosine of the angle between the two
+    gradients in that channel (0 where the candidate has no gradient or an opposite one), weighted by
+    the reference's magnitude; on a grey image every channel agrees with the luminance. A staircase on a slanted or curved edge has gradients at
     0° and 90° where the reference's run at the edge's angle, so it loses; an axis-aligned edge (pixel
     art) is reproduced exactly by a staircase, so there it does not. 1.0 when the reference has no
-    edges. Computed on both alpha composites, averaged.
+    edges in any channel. Computed on both alpha composites, averaged.
     """
-    return Prepared(reference, scale, sigma_per_scale)._edge_fidelity(composites(candidate))
+    return Prepared(reference, scale, sigma_per_scale)._edge_fidelity(colour_composites(candidate))

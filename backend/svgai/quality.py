@@ -40,6 +40,12 @@ MAX_COMPARE_SIDE = 1024
 EDGE_WEIGHT = 0.9
 """Share of ``edge_fidelity`` in the score; the rest is ``ssim_scaled`` (chosen in docs/quality.md)."""
 
+MEASURE = "quality-v2.1"
+"""The measure's version: change it whenever a definition here or in ``svgai.measures`` changes what a
+conversion scores. A dataset records the version its labels were measured with, and a build refuses to
+resume with another (docs/quality.md, "Changes"). v2.1 finds edges in each colour channel; v2.0 did in
+luminance only."""
+
 ReferenceKind = Literal["original", "proxy"]
 
 

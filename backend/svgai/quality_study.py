@@ -382,3 +382,35 @@ def proxies_command(dataset_path: Path, split: str, limit: int | None, out: Path
     """Compare candidate proxy references: which tracks the vector originals' judgement best?"""
     rows = proxy_rows(_images_with_truth(dataset_path, split, limit))
     _report(out, summarise_proxies(rows), rows)
+
+
+COLOUR_EDGE_RATIOS = (1.5, 2.0, 4.0)
+"""Ratios of colour to luminance edge mass the ``edges`` study counts images above."""
+
+
+def edge_rows(images: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each image's ground truth: its edge mass found in luminance and in the colour channels."""
+    rows = []
+    for image in tqdm(images, desc="edges", unit="image"):
+        truth = Reference.of(image["png"], scaled=image["reference_png"])
+        rows.append({"image_id": image["image_id"], "source": image["source"], "kind": image["kind"],
+                     "luminance": measures.edge_mass(truth.scaled, truth.scale, by_colour=False),
+                     "colour": measures.edge_mass(truth.scaled, truth.scale)})
+    return rows
+
+
+def summarise_edges(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """How many images have no edge in luminance, and how many have more edge in colour than in luminance."""
+    luminance = np.array([r["luminance"] for r in rows])
+    ratio = np.array([r["colour"] for r in rows]) / np.maximum(luminance, 1e-9)
+    summary: dict[str, Any] = {"images": len(rows), "no_luminance_edges": round(float(np.mean(luminance == 0)), 4)}
+    summary |= {f"colour_over_luminance_above_{r}": round(float(np.mean(ratio > r)), 4) for r in COLOUR_EDGE_RATIOS}
+    return [summary]
+
+
+@_dataset_study("edges", default_split="test")
+def edges_command(dataset_path: Path, split: str, limit: int | None, out: Path) -> None:
+    """Count the images whose drawing has edges between colours that luminance does not show."""
+    rows = edge_rows(_images_with_truth(dataset_path, split, limit))
+    _report(out, summarise_edges(rows), rows)
+

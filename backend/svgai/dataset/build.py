@@ -30,6 +30,7 @@ from svgai.dataset.render import RenderCounts, RenderedIcon, render_unique
 from svgai.dataset.sources import DEFAULT_CACHE, DEFAULT_HOLDOUT, ICON_SETS, Icon, read_icons, resolve
 from svgai.errors import SvgaiError
 from svgai.log import get_logger
+from svgai.quality import MEASURE
 
 log = get_logger("dataset.build")
 
@@ -58,7 +59,7 @@ class BuildConfig:
     def settings(self) -> dict[str, Any]:
         """The settings a resumed build must share with the first run."""
         return {"sources": list(self.sources), "holdout": list(self.holdout or ()), "limit_images": self.limit_images,
-                "sets": self.sets, "seed": self.seed, "max_side": self.max_side}
+                "sets": self.sets, "seed": self.seed, "max_side": self.max_side, "measure": MEASURE}
 
 
 @dataclass
