@@ -17,12 +17,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from svgai.errors import SvgaiError
 from svgai.images import encode_png, load_image
 from svgai.params import NAMES, defaults, sample
 
 if TYPE_CHECKING:
     from svgai.training.train import TrainConfig
-from svgai.quality import convert
+from svgai.quality import MEASURE, convert
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = [
@@ -118,6 +119,19 @@ def test_loader_keeps_only_ok_rows_and_splits_by_image(tmp_path: Path) -> None:
     assert sum(s.rows for s in splits.values()) == len(labels) - 1
     assert not set(splits["train"].image_ids) & set(splits["test"].image_ids)
     assert splits["train"].pixels.shape[1:] == (128, 128, 3)
+
+
+def test_labels_of_another_measure_are_refused_for_training_and_fitting(tmp_path: Path) -> None:
+    from svgai.training.data import load_splits
+    from svgai.training.methods import read_dataset
+
+    dataset = build_tiny_dataset(tmp_path / "d")
+    (dataset / "build.json").write_text(json.dumps({"sets": SETS_PER_IMAGE, "measure": "quality-v2.0"}))
+    for read in (lambda: load_splits(dataset), lambda: read_dataset(dataset, "train", None)):
+        with pytest.raises(SvgaiError, match=f"labelled with the measure quality-v2.0; this svgai measures {MEASURE}"):
+            read()
+    (dataset / "build.json").write_text(json.dumps({"sets": SETS_PER_IMAGE, "measure": MEASURE}))
+    assert len(load_splits(dataset)["train"]) == 6
 
 
 def test_training_keeps_the_best_validation_checkpoint(built: dict[str, Path]) -> None:

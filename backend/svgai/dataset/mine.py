@@ -63,6 +63,7 @@ def mine(dataset: Path, *, sets: int, workers: int | None, task_timeout_s: float
     images = store.read_images(dataset)
     if images is None or not card_path.is_file():
         raise SvgaiError(f"{dataset}: not a finished dataset (no images.parquet or card.json); run `svgai dataset build`")
+    store.check_measure(dataset)
     if "test" in splits:
         raise SvgaiError("test-split images are never mined: the model's validation figures come from them")
     manager = get_plugins().manager

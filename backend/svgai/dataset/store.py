@@ -155,6 +155,28 @@ def read_images(out: Path) -> pa.Table | None:
     return pq.read_table(path) if path.is_file() else None
 
 
+def check_measure(out: Path) -> None:
+    """Refuse a dataset whose labels were measured by another version of the quality measure.
+
+    Its ``build.json`` records the version (``svgai.quality.MEASURE``); a build from before versions were
+    recorded was measured by quality-v2.0. A predictor or a method fitted to another measure's labels
+    would predict a score the router no longer computes. A dataset assembled by hand, without a
+    ``build.json``, is taken as it is.
+    """
+    from svgai.quality import MEASURE
+
+    path = out / SETTINGS
+    if not path.is_file():
+        return
+    measured = json.loads(path.read_text(encoding="utf-8")).get("measure", "quality-v2.0")
+    if measured != MEASURE:
+        raise SvgaiError(
+            f"{out} was labelled with the measure {measured}; this svgai measures {MEASURE}, and what is learned from "
+            f"those labels would predict another score. Relabel its images: copy {out / IMAGES} into a new folder and "
+            "run `svgai dataset build --out <that folder>` with the settings in its build.json (docs/data.md)"
+        )
+
+
 def read_labels(out: Path) -> pa.Table:
     """Every label row written so far (all parts), sorted by image_id then set_index."""
     parts = sorted((out / LABELS).glob("part-*.parquet"))

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from svgai.dataset.store import check_measure
 from svgai.errors import SvgaiError
 from svgai.images import load_rgba
 from svgai.log import get_logger
@@ -67,12 +68,14 @@ class Split:
 
 
 def read_card(path: Path) -> dict[str, Any]:
-    """The dataset card plus its sha256, or ``DatasetUnavailable`` if the build has not finished."""
+    """The dataset card plus its sha256, or ``DatasetUnavailable`` if the build has not finished (an
+    ``SvgaiError`` if its labels come from another measure: ``svgai.dataset.store.check_measure``)."""
     card_path = path / "card.json"
     if not card_path.is_file():
         raise DatasetUnavailable(
             f"{path}: no card.json — not a finished dataset (build one with `svgai dataset build`)"
         )
+    check_measure(path)
     raw = card_path.read_bytes()
     card: dict[str, Any] = json.loads(raw)
     return {"path": str(path), "sha256": hashlib.sha256(raw).hexdigest(), "card": card}

@@ -56,8 +56,9 @@ class Images:
 
 def read_dataset(dataset: Path, split: str, limit: int | None, objective: Constraints = DEFAULT_CONSTRAINTS) -> Images:
     """Images of ``split`` that have labels, with their features and best labelled parameters."""
-    from svgai.dataset.store import read_images, read_labels
+    from svgai.dataset.store import check_measure, read_images, read_labels
 
+    check_measure(dataset)
     images = read_images(dataset)
     if images is None:
         raise SvgaiError(f"{dataset}: no images.parquet; build a dataset with `svgai dataset build`")
