@@ -380,7 +380,7 @@ def test_labels_of_another_measure_are_not_resumed(reference_build: tuple[list[s
     (older / "build.json").write_text(json.dumps({k: v for k, v in settings.items() if k != "measure"}))
     refused = CliRunner().invoke(cli, ["dataset", "build", "--out", str(older), *sources, "--no-progress"])
     assert refused.exit_code == 2
-    assert f"labelled with the measure quality-v2.0, and this svgai measures {MEASURE}" in refused.output
+    assert f"labelled with the measure quality-v2.0; this svgai measures {MEASURE}" in refused.output
 
 
 def _without_timing(path: Path) -> list[dict[str, object]]:

@@ -174,23 +174,23 @@ def sharp_upscale(rgba: np.ndarray, width: int, height: int, contrast: float = S
     premultiplied = rgba.astype(np.float32) / 255.0
     premultiplied[..., :3] *= premultiplied[..., 3:]
     up = cv2.resize(premultiplied, (width, height), interpolation=cv2.INTER_LANCZOS4)
-    if scale > 1.0:
-        # no ringing: every pixel stays within the values of the source pixels around it (a bright halo
-        # inside a red shape would otherwise be an edge in the red channel that the drawing does not have)
-        around = np.ones((3, 3), np.uint8)
-        np.minimum(up, cv2.resize(cv2.dilate(premultiplied, around), (width, height), interpolation=cv2.INTER_NEAREST), out=up)
-        np.maximum(up, cv2.resize(cv2.erode(premultiplied, around), (width, height), interpolation=cv2.INTER_NEAREST), out=up)
-    np.clip(up, 0.0, 1.0, out=up)
-    if scale > 1.0:
-        side = 2 * round(scale / 2) + 1
-        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
-        high, low = cv2.dilate(up, kernel), cv2.erode(up, kernel)
-        # OpenCV works on the interleaved channels whole; numpy on a channel slice is 3-5x slower at 1024²
-        spread = cv2.split(cv2.subtract(high, low))
-        spread_max = cv2.max(cv2.max(spread[0], spread[1]), cv2.max(spread[2], spread[3]))
-        edge = np.nonzero(spread_max > contrast)  # only edge pixels are snapped: a few percent
-        level, lowest, highest = up[edge], low[edge], high[edge]
-        up[edge] = np.where(level - lowest < highest - level, lowest, highest)
+    if scale <= 1.0:
+        return _unpremultiply(np.clip(up, 0.0, 1.0, out=up))
+    # no ringing: every pixel stays within the values of the source pixels around it (a bright halo inside
+    # a red shape would otherwise be an edge in the red channel that the drawing does not have); the
+    # source is in [0, 1], so this clips too
+    around = np.ones((3, 3), np.uint8)
+    np.minimum(up, cv2.resize(cv2.dilate(premultiplied, around), (width, height), interpolation=cv2.INTER_NEAREST), out=up)
+    np.maximum(up, cv2.resize(cv2.erode(premultiplied, around), (width, height), interpolation=cv2.INTER_NEAREST), out=up)
+    side = 2 * round(scale / 2) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
+    high, low = cv2.dilate(up, kernel), cv2.erode(up, kernel)
+    # OpenCV works on the interleaved channels whole; numpy on a channel slice is 3-5x slower at 1024²
+    spread = cv2.split(cv2.subtract(high, low))
+    spread_max = cv2.max(cv2.max(spread[0], spread[1]), cv2.max(spread[2], spread[3]))
+    edge = np.nonzero(spread_max > contrast)  # only edge pixels are snapped: a few percent
+    level, lowest, highest = up[edge], low[edge], high[edge]
+    up[edge] = np.where(level - lowest < highest - level, lowest, highest)
     return _unpremultiply(up)
 
 

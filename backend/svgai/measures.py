@@ -104,6 +104,14 @@ class _Edges:
     magnitude: np.ndarray
 
 
+def _edges_of(plane: np.ndarray, sigma: float) -> _Edges | None:
+    """The edge pixels of a plane (``(H, W)`` or ``(H, W, C)``): gradient magnitude ≥ ``EDGE_FLOOR``; ``None`` without any."""
+    gx, gy = _gradients(plane, sigma)
+    magnitude = np.hypot(gx, gy)
+    mask = magnitude >= EDGE_FLOOR
+    return _Edges(mask, gx[mask], gy[mask], magnitude[mask]) if mask.any() else None
+
+
 class Prepared:
     """The reference side of the terms, computed once and reused for every candidate.
 
@@ -122,17 +130,13 @@ class Prepared:
 
     @cached_property
     def _moments(self) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        return [_moments(plane) for plane in self.planes]
+        over_white = _moments(self.planes[0])
+        return [over_white, over_white if self.opaque else _moments(self.planes[1])]
 
     @cached_property
     def _edges(self) -> list[_Edges | None]:
-        found: list[_Edges | None] = []
-        for plane in self.colours:
-            gx, gy = _gradients(plane, self.sigma)
-            magnitude = np.hypot(gx, gy)
-            mask = magnitude >= EDGE_FLOOR
-            found.append(_Edges(mask, gx[mask], gy[mask], magnitude[mask]) if mask.any() else None)
-        return found
+        over_white = _edges_of(self.colours[0], self.sigma)
+        return [over_white, over_white if self.opaque else _edges_of(self.colours[1], self.sigma)]
 
     def terms(self, candidate: np.ndarray) -> tuple[float, float]:
         """``(edge_fidelity, alpha_ssim)`` of one candidate."""
@@ -168,8 +172,8 @@ def edge_mass(reference: np.ndarray, scale: float, by_colour: bool = True) -> fl
     sigma = EDGE_SIGMA_PER_SCALE * scale
     masses = []
     for plane in colour_composites(reference) if by_colour else composites(reference):
-        magnitude = np.hypot(*_gradients(plane, sigma))
-        masses.append(float(magnitude[magnitude >= EDGE_FLOOR].sum()) / (magnitude.shape[2] if by_colour else 1))
+        edges = _edges_of(plane, sigma)
+        masses.append(0.0 if edges is None else float(edges.magnitude.sum()) / (plane.shape[2] if by_colour else 1))
     return float(np.mean(masses))
 
 

@@ -113,11 +113,7 @@ def check_settings(out: Path, settings: dict[str, Any]) -> bool:
             return False
         changed = sorted(k for k in settings.keys() | before.keys() if before.get(k) != settings.get(k))
         if "measure" in changed:
-            raise SvgaiError(
-                f"{out} was labelled with the measure {before.get('measure') or 'quality-v2.0'}, and this svgai measures "
-                f"{settings.get('measure')}: labels of two measures cannot be mixed. Build into another --out (copy "
-                f"{IMAGES} there to keep the images and relabel them)"
-            )
+            check_measure(out)
         old, new = before.get("limit_images"), settings.get("limit_images")
         if changed == ["limit_images"] and old is not None and (new is None or new > old):
             return True
