@@ -21,6 +21,7 @@ The lanes, breakers and the cached performance info of one plugin manager live i
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import weakref
@@ -54,14 +55,22 @@ class Busy(TimedOut):
 
 
 class Lane:
-    """One plugin's worker threads: at most ``CONCURRENT_CALLS`` running calls."""
+    """One plugin's worker threads: at most ``CONCURRENT_CALLS`` running calls.
+
+    A worker that finishes a call waits for the next one, so routing does not start a thread per
+    call; a worker whose call hangs keeps its slot, and a new one is started only when no worker is
+    idle, so the lane never holds more than ``CONCURRENT_CALLS`` threads.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._slots = threading.BoundedSemaphore(CONCURRENT_CALLS)
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
 
     def submit(self, fn: Callable[[], Any], wait_s: float = 0.0) -> Future[Any]:
-        """Start ``fn`` in a worker thread once a slot is free; ``Busy`` if none frees up within ``wait_s``."""
+        """Run ``fn`` in a worker thread once a slot is free; ``Busy`` if none frees up within ``wait_s``."""
         if not self._slots.acquire(timeout=max(wait_s, 0.0)):
             raise Busy(f"refused: its {CONCURRENT_CALLS} earlier calls are still running")
         future: Future[Any] = Future()
@@ -72,14 +81,27 @@ class Lane:
                 result, error = fn(), None
             except BaseException as e:  # a plugin's panic or SystemExit is still just a failed call
                 result, error = None, e if isinstance(e, Exception) else PluginError(f"{type(e).__name__}: {e}")
+            with self._lock:  # this worker takes the next call
+                self._idle += 1
             self._slots.release()  # before the result is seen: the caller may call again at once
             if error is None:
                 future.set_result(result)
             else:
                 future.set_exception(error)
 
-        threading.Thread(target=run, daemon=True, name=f"svgai-plugin-{self.name}").start()
+        with self._lock:
+            idle = self._idle > 0
+            self._idle -= idle
+        if idle:
+            self._jobs.put(run)
+        else:
+            threading.Thread(target=self._work, args=(run,), daemon=True, name=f"svgai-plugin-{self.name}").start()
         return future
+
+    def _work(self, job: Callable[[], None]) -> None:
+        while True:
+            job()
+            job = self._jobs.get()
 
     def call(self, fn: Callable[[], Any], timeout_s: float) -> Any:
         """``fn()`` in a worker thread: its result or its error, or ``TimedOut`` (``Busy``) after ``timeout_s``."""
