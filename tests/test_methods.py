@@ -20,7 +20,7 @@ from svgai.features import FEATURE_NAMES, image_features
 from svgai.hookspecs import Constraints
 from svgai.images import encode_png, load_image
 from svgai.methods import ppo, search
-from svgai.methods.objective import rank, value
+from svgai.methods.objective import rank, trace_work, value
 from svgai.methods.regression import Forest
 from svgai.params import ENCODED_DIM, NAMES, decode, defaults, encode, validate
 from svgai.plugins import load_plugins
@@ -63,6 +63,24 @@ def test_without_a_target_size_has_a_price_per_kilobyte() -> None:
     assert value(ssim, size, priced, 10_000.0) == pytest.approx([0.950, 0.958, 0.940, 0.946])
     assert rank(ssim, size, priced, 10_000.0).tolist() == [1, 0, 3, 2]
     assert rank(ssim, size, priced, None).tolist() == [2, 1, 0, 3]  # no reference size: no price
+
+
+def test_tracing_work_counts_the_pixels_an_enlargement_makes_vtracer_trace() -> None:
+    sets = [defaults(), {**defaults(), "upscale": 2}, {**defaults(), "upscale": 4}]
+    assert trace_work(sets, 64, 48).tolist() == [1.0, 4.0, 16.0]
+    assert trace_work(sets, 512, 300).tolist() == [1.0, 4.0, 4.0]  # enlarged to at most 1024 px: 2x
+    assert trace_work(sets, 2000, 1000).tolist() == [1.0, 1.0, 1.0]  # already larger: nothing to enlarge
+
+
+def test_without_a_target_time_has_a_price_per_raster_of_traced_pixels() -> None:
+    quality, size = np.array([0.950, 0.965, 0.970]), np.array([10_000.0] * 3)
+    work = np.array([1.0, 4.0, 16.0])  # VTracer as it is, a 2x and a 4x enlargement
+    free, priced = Constraints(quality_per_trace=0.0), Constraints(quality_per_trace=0.002)
+    assert rank(quality, size, free, 10_000.0, work).tolist() == [2, 1, 0]
+    # 2x: +0.015 for 3 more rasters' worth of pixels (0.006); 4x: +0.020 for 15 more (0.030)
+    assert value(quality, size, priced, 10_000.0, work) == pytest.approx([0.950, 0.959, 0.940])
+    assert rank(quality, size, priced, 10_000.0, work).tolist() == [1, 0, 2]
+    assert rank(quality, size, priced, 10_000.0).tolist() == [2, 1, 0]  # no work given: no price
 
 
 def test_the_exported_forest_predicts_exactly_what_scikit_learn_does() -> None:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from svgai.errors import InvalidParams, VectorizeError
 from svgai.hookspecs import Constraints, PerformanceInfo, Scores, hookimpl
+from svgai.methods.objective import trace_work
 from svgai.params import NAMES, defaults, validate
 from svgai.plugins import new_manager
 from svgai.quality import convert
@@ -284,7 +285,8 @@ def test_the_routed_svg_is_the_best_measured_one_at_the_callers_price_for_size(e
     tried = report["conversions"]
 
     def value(c: dict[str, Any]) -> float:  # the defaults' size shifts every value alike, so it is left out
-        return c["quality"] - ssim_per_kb * c["svg_bytes"] / 1000
+        work = trace_work([c["params"]], report["width"], report["height"])[0]
+        return c["quality"] - ssim_per_kb * c["svg_bytes"] / 1000 - Constraints().quality_per_trace * (work - 1)
 
     # however many candidates were converted (one when the predictor is sure), the best measured one is
     # kept — or VTracer's measured defaults, when nothing beats them by more than the margin
@@ -293,6 +295,18 @@ def test_the_routed_svg_is_the_best_measured_one_at_the_callers_price_for_size(e
     assert len(tried) >= 1 and (value(report) == best or (plain == [value(report)] and best - plain[0] <= DEFAULTS_MARGIN))
     with pytest.raises(InvalidParams, match=r"ssim_per_kb=-1\.0 is invalid"):
         run_conversion(example_logo, ssim_per_kb=-1.0)
+
+
+def test_a_price_on_tracing_time_buys_smaller_enlargements(icon_paths: list[Path]) -> None:
+    from svgai.conversion import run_conversion
+
+    python_icon = next(p for p in icon_paths if p.stem == "python")  # 96 px: a 4x enlargement traces 16x the pixels
+    free = run_conversion(python_icon, quality_per_trace=0.0)
+    dear = run_conversion(python_icon, quality_per_trace=0.5)  # any enlargement would cost >= 1.5 of quality
+    assert free["params"]["upscale"] > 1
+    assert all(c["params"]["upscale"] == 1 for c in dear["conversions"])
+    with pytest.raises(InvalidParams, match=r"quality_per_trace=-0\.1 is invalid"):
+        run_conversion(python_icon, quality_per_trace=-0.1)
 
 
 @pytest.mark.parametrize(("cap", "methods", "converted"), [

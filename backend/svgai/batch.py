@@ -45,6 +45,7 @@ class Options:
     target_ssim: float | None = None
     budget_ms: float | None = None
     ssim_per_kb: float | None = None
+    quality_per_trace: float | None = None
     timeout_s: float | None = None
     preset_name: str | None = None
     background: str | None = None

@@ -120,6 +120,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--budget-ms", type=float, default=None, help="Time the router may spend choosing.")
 @click.option("--ssim-per-kb", type=float, default=None,
               help="Size preference: quality each kilobyte over VTracer's defaults must buy (0: size is free).")
+@click.option("--quality-per-trace", type=float, default=None,
+              help="Time preference: quality each extra raster's worth of pixels traced (upscale f traces f² "
+                   "times the pixels) must buy (0: time is free).")
 @click.option("--timeout", "timeout_s", type=float, default=None, help="Give up on VTracer after this many seconds.")
 @click.option("--background", default=None, metavar="COLOUR",
               help="Flatten the image onto this CSS colour first (default: keep its transparency).")

@@ -30,6 +30,7 @@ def check_request(
     preset_name: str | None = None,
     background: str | None = None,
     timeout_s: float | None = None,
+    quality_per_trace: float | None = None,
 ) -> tuple[dict[str, Any], Constraints]:
     """Check a conversion request before any image is read: its explicit parameters and constraints.
 
@@ -49,6 +50,7 @@ def check_request(
         target_ssim=target_ssim,
         budget_ms=defaults.budget_ms if budget_ms is None else budget_ms,
         ssim_per_kb=defaults.ssim_per_kb if ssim_per_kb is None else ssim_per_kb,
+        quality_per_trace=defaults.quality_per_trace if quality_per_trace is None else quality_per_trace,
     )
     check_time_limit(timeout_s)
     if background is not None:
@@ -65,6 +67,7 @@ def run_conversion(
     target_ssim: float | None = None,
     budget_ms: float | None = None,
     ssim_per_kb: float | None = None,
+    quality_per_trace: float | None = None,
     timeout_s: float | None = None,
     preset_name: str | None = None,
     background: str | None = None,
@@ -84,7 +87,7 @@ def run_conversion(
     Numbers are checked before the image is read.
     """
     assignments, constraints = check_request(
-        params, method, target_ssim, budget_ms, ssim_per_kb, preset_name, background, timeout_s
+        params, method, target_ssim, budget_ms, ssim_per_kb, preset_name, background, timeout_s, quality_per_trace
     )
     chosen = validate(assignments)
     raster = load_rgba(image)

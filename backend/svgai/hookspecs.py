@@ -104,6 +104,10 @@ class Constraints:
     the image must buy this much quality (``0``/``None``: size is free). See ``svgai.methods.objective``.
     The default is chosen on the validation split (``svgai eval routing --split val --ssim-per-kb X``;
     README, "What it measures").
+    ``quality_per_trace``: time preference as a price — every extra raster's worth of pixels VTracer traces
+    (an ``upscale`` enlargement by f traces f² times the raster's pixels, and VTracer's time grows with
+    them) must buy this much quality (``0``/``None``: time is free). Chosen like ``ssim_per_kb``
+    (``svgai eval routing --split val --quality-per-trace X``; docs/quality.md, "Paying for enlargements").
     ``max_bytes_ratio``: size cap — candidates whose SVG is larger than this many times the size of
     VTracer's defaults for the image are not chosen (``None``: no cap).
     ``max_conversions``: real conversions the router may run for quality feedback.
@@ -117,6 +121,7 @@ class Constraints:
     target_ssim: float | None = None
     budget_ms: float = 100.0
     ssim_per_kb: float | None = 0.0005
+    quality_per_trace: float | None = 0.0
     max_bytes_ratio: float | None = None
     max_conversions: int = 3
     feedback_ms: float = 2000.0
@@ -125,6 +130,8 @@ class Constraints:
         _check("target_ssim", self.target_ssim, lambda v: 0.0 < v <= 1.0, "a number in (0, 1] or None", optional=True)
         _check("budget_ms", self.budget_ms, lambda v: 0.0 < v <= MAX_MS, f"milliseconds in (0, {MAX_MS:,.0f}]")
         _check("ssim_per_kb", self.ssim_per_kb, lambda v: 0.0 <= v < 1.0, "a number in [0, 1) or None", optional=True)
+        _check("quality_per_trace", self.quality_per_trace, lambda v: 0.0 <= v < 1.0, "a number in [0, 1) or None",
+               optional=True)
         _check("max_bytes_ratio", self.max_bytes_ratio, lambda v: v > 0.0, "a number > 0 or None", optional=True)
         _check("feedback_ms", self.feedback_ms, lambda v: 0.0 <= v <= MAX_MS, f"milliseconds in [0, {MAX_MS:,.0f}]")
         if isinstance(self.max_conversions, bool) or not isinstance(self.max_conversions, int) or self.max_conversions < 1:

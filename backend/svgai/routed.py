@@ -14,7 +14,7 @@ import numpy as np
 
 from svgai.hookspecs import Constraints
 from svgai.log import get_logger
-from svgai.methods.objective import value
+from svgai.methods.objective import trace_work, value
 from svgai.params import VTracerParams, defaults
 from svgai.quality import Conversion
 from svgai.scoring import PredictorScorer
@@ -82,6 +82,12 @@ class Choice:
     """The predictor's typical within-image error (``PerformanceInfo.expected_error``), if it reports one."""
     defaults_error: float | None = None
     """The predictor's typical error on VTracer's defaults (``PerformanceInfo.defaults_error``), if it reports one."""
+    raster_size: tuple[int, int] | None = None
+    """(width, height) of the raster the candidates trace: what their ``trace_work`` is counted against."""
+
+    def trace_work(self, params: list[VTracerParams]) -> np.ndarray | None:
+        """``svgai.methods.objective.trace_work`` of ``params`` on this image (``None`` without its size)."""
+        return None if self.raster_size is None else trace_work(params, *self.raster_size)
 
     def predicted_values(self, constraints: Constraints) -> np.ndarray | None:
         """Each candidate's predicted objective value (``svgai.methods.objective.value``), in order;
@@ -90,7 +96,8 @@ class Choice:
         if any(p is None for p in predicted):
             return None
         sizes = [np.nan if c.predicted_bytes is None else c.predicted_bytes for c in self.candidates]
-        return value(np.array(predicted, dtype=np.float64), np.array(sizes), constraints, self.reference_bytes)
+        return value(np.array(predicted, dtype=np.float64), np.array(sizes), constraints, self.reference_bytes,
+                     self.trace_work([c.params for c in self.candidates]))
 
     def defaults_index(self) -> int | None:
         """Where VTracer's defaults stand among the candidates, if they are one."""
@@ -132,20 +139,20 @@ class Choice:
         if measured_quality(measured) > predicted + margin:
             return False
         got = value(np.array([measured_quality(measured)]), np.array([float(measured.svg_bytes)]), constraints,
-                    self.reference_bytes)[0]
+                    self.reference_bytes, self.trace_work([measured.params]))[0]
         return bool(got > values[plain] + margin)
 
 
 def prefer_defaults(order: np.ndarray, tried: list[tuple[Candidate, Conversion]], plain: int | None,
-                    constraints: Constraints, reference_bytes: float | None) -> int:
+                    constraints: Constraints, reference_bytes: float | None, work: np.ndarray | None) -> int:
     """The index in ``tried`` to keep: the first of ``order``, unless VTracer's defaults were measured
     too (at ``plain``) and it beats them by no more than ``DEFAULTS_MARGIN`` of objective value (without
-    a quality target): within the noise of the measure against the proxy, the defaults are kept."""
+    a quality target; ``work``: each conversion's ``trace_work``): within the noise of the measure against the proxy, the defaults are kept."""
     best = int(order[0])
     if plain is None or plain == best or constraints.target_ssim is not None:
         return best
     values = value(np.array([measured_quality(v) for _, v in tried]), np.array([float(v.svg_bytes) for _, v in tried]),
-                   constraints, reference_bytes)
+                   constraints, reference_bytes, work)
     return plain if values[best] - values[plain] <= DEFAULTS_MARGIN else best
 
 

@@ -58,7 +58,7 @@ from svgai.errors import PluginError, RenderError, VectorizeError
 from svgai.hookspecs import Constraints, PerformanceInfo, Scorer, Scores
 from svgai.images import ImageSource, load_image, load_rgba
 from svgai.log import get_logger
-from svgai.methods.objective import rank
+from svgai.methods.objective import rank, trace_work
 from svgai.params import VTRACER_NAMES, VTracerParams, defaults, validate
 from svgai.plugins import (
     PERFORMANCE_TIMEOUT_S,
@@ -216,9 +216,10 @@ class IntelligentRouter:
         # the measured size of the defaults' SVG when it was converted, else its prediction
         plain = next((i for i, (c, _) in enumerate(tried) if c.params == defaults()), None)
         reference = choice.reference_bytes if plain is None else float(tried[plain][1].svg_bytes)
+        work = choice.trace_work([c.params for c, _ in tried])
         order = rank(np.array([measured_quality(v) for _, v in tried]), np.array([v.svg_bytes for _, v in tried]),
-                     constraints, reference)
-        chosen, conversion = tried[prefer_defaults(order, tried, plain, constraints, reference)]
+                     constraints, reference, work)
+        chosen, conversion = tried[prefer_defaults(order, tried, plain, constraints, reference, work)]
         log.info("routed", method=chosen.method, quality=measured_quality(conversion), svg_bytes=conversion.svg_bytes,
                  conversions=len(tried))
         return Routed(choice, chosen, conversion, tried, (time.perf_counter() - started) * 1e3, trail.entries)
@@ -333,11 +334,13 @@ class IntelligentRouter:
         candidates = [Candidate(p, source) for p in proposal]
         if defaults() not in proposal:
             candidates.append(Candidate(defaults(), LAST_LEVEL))
-        candidates, reference = self._score(candidates, scorer, deadline, constraints, trail, reorder=method is None)
+        size = (rgb.shape[1], rgb.shape[0])
+        candidates, reference = self._score(candidates, scorer, deadline, constraints, trail, size, reorder=method is None)
         info = infos.get(scorer.name) if scorer is not None else None
         return Choice(candidates, scorer.name if scorer else None, reference, (prepared - started) * 1e3,
                       (time.perf_counter() - prepared) * 1e3, trail.entries, untried, scorer,
-                      None if info is None else info["expected_error"], None if info is None else info.get("defaults_error"))
+                      None if info is None else info["expected_error"], None if info is None else info.get("defaults_error"),
+                      size)
 
     @staticmethod
     def _rank(names: Sequence[str], infos: Mapping[str, PerformanceInfo], have_scorer: bool,
@@ -359,7 +362,8 @@ class IntelligentRouter:
         return usable
 
     def _score(self, candidates: list[Candidate], scorer: PredictorScorer | None, deadline: float,
-               constraints: Constraints, trail: Trail, *, reorder: bool) -> tuple[list[Candidate], float | None]:
+               constraints: Constraints, trail: Trail, size: tuple[int, int], *,
+               reorder: bool) -> tuple[list[Candidate], float | None]:
         """Predict every candidate's quality (defaults first, as the size reference) and order them."""
         if scorer is None:
             return candidates, None
@@ -379,7 +383,8 @@ class IntelligentRouter:
             for c, s, b in zip(candidates, scores.quality[1:], scores.svg_bytes[1:], strict=True)
         ]
         if reorder:
-            scored = [scored[i] for i in rank(scores.quality[1:], scores.svg_bytes[1:], constraints, reference)]
+            work = trace_work([c.params for c in candidates], *size)
+            scored = [scored[i] for i in rank(scores.quality[1:], scores.svg_bytes[1:], constraints, reference, work)]
         return scored, reference
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 import vtracer
+from numpy.typing import ArrayLike
 from PIL import Image
 
 from svgai.errors import InvalidParams, VectorizeError, VectorizeTimeout
@@ -103,6 +104,12 @@ def fit_for_tracing(raster: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(raster).resize(fitted, Image.Resampling.BOX))
 
 
+def enlargement(upscale: ArrayLike, width: int, height: int) -> np.ndarray:
+    """The factor by which a ``width``×``height`` raster is really enlarged for ``upscale``: capped so the
+    long side stays within ``MAX_UPSCALED_SIDE``, and 1 where that leaves nothing to enlarge."""
+    return np.maximum(np.minimum(np.asarray(upscale, dtype=np.float64), MAX_UPSCALED_SIDE / max(width, height)), 1.0)
+
+
 def upscaled(raster: np.ndarray, upscale: int, enlarged: np.ndarray | None = None) -> np.ndarray:
     """``raster`` enlarged ``upscale`` times with sharp edges, its long side capped at ``MAX_UPSCALED_SIDE``.
 
@@ -110,7 +117,7 @@ def upscaled(raster: np.ndarray, upscale: int, enlarged: np.ndarray | None = Non
     ``enlarged`` (``sharp_upscale`` of ``raster``) when it has the size asked for.
     """
     height, width = raster.shape[:2]
-    factor = min(float(upscale), MAX_UPSCALED_SIDE / max(width, height))
+    factor = float(enlargement(upscale, width, height))
     if factor <= 1.0:
         return raster
     size = max(1, round(width * factor)), max(1, round(height * factor))

@@ -46,17 +46,21 @@ def eval_group() -> None:
               show_default=True, help="The router's choosing budget.")
 @click.option("--ssim-per-kb", type=click.FloatRange(min=0), default=DEFAULT_CONSTRAINTS.ssim_per_kb, show_default=True,
               help="The objective's size price: quality each extra kilobyte over the defaults' SVG must buy.")
+@click.option("--quality-per-trace", type=click.FloatRange(min=0, max=1, max_open=True),
+              default=DEFAULT_CONSTRAINTS.quality_per_trace, show_default=True,
+              help="The objective's time price: quality each extra raster's worth of traced pixels must buy.")
 @click.option("--max-bytes-ratio", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_CONSTRAINTS.max_bytes_ratio,
               show_default=True, help="The router's size cap (per image, relative to the defaults' SVG; none by default).")
 @click.option("--max-conversions", type=click.IntRange(min=1), default=DEFAULT_CONSTRAINTS.max_conversions,
               show_default=True, help="Real conversions the router may run per image.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the full report as JSON.")
 def routing(dataset: Path, split: str, limit: int, random_count: int, budget_ms: float, ssim_per_kb: float,
-            max_bytes_ratio: float | None, max_conversions: int, out: Path | None) -> None:
+            quality_per_trace: float, max_bytes_ratio: float | None, max_conversions: int, out: Path | None) -> None:
     """Router vs defaults vs the best of VTracer's presets on DATASET's test (val, heldout) split."""
     router = IntelligentRouter()
     router.warm_up()
     constraints = replace(DEFAULT_CONSTRAINTS, budget_ms=budget_ms, ssim_per_kb=ssim_per_kb,
+                          quality_per_trace=quality_per_trace,
                           max_bytes_ratio=max_bytes_ratio, max_conversions=max_conversions)
     images = evaluation_images(dataset, limit, split)
     if out is not None:  # checked before minutes of conversions, not after

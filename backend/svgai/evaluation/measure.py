@@ -19,7 +19,7 @@ import numpy as np
 
 from svgai.errors import SvgaiError
 from svgai.hookspecs import Constraints
-from svgai.methods.objective import rank, value
+from svgai.methods.objective import rank, trace_work, value
 from svgai.params import PRESETS, defaults, preset, sample
 from svgai.quality import Conversion, Reference, convert
 from svgai.routed import Routed
@@ -75,11 +75,14 @@ def parts(conversion: Conversion) -> dict[str, Any]:
     return found | {"quality": measured_quality(conversion)}
 
 
-def best_of(conversions: Mapping[str, Conversion], constraints: Constraints, reference_bytes: float | None) -> dict[str, Any]:
-    """The best of real ``conversions`` by the router's objective, with their count and total time."""
+def best_of(conversions: Mapping[str, Conversion], constraints: Constraints, reference_bytes: float | None,
+            size: tuple[int, int]) -> dict[str, Any]:
+    """The best of real ``conversions`` of a ``size`` (width, height) raster by the router's objective, with
+    their count and total time."""
     names = list(conversions)
+    work = trace_work([conversions[n].params for n in names], *size)
     order = rank(np.array([measured_quality(conversions[n]) for n in names]),
-                 np.array([conversions[n].svg_bytes for n in names]), constraints, reference_bytes)
+                 np.array([conversions[n].svg_bytes for n in names]), constraints, reference_bytes, work)
     best = names[int(order[0])]
     spent_ms = sum(c.vectorize_ms + c.measure_ms for c in conversions.values())
     return parts(conversions[best]) | {"chosen": best, "conversions": len(names), "ms": spent_ms}
@@ -113,17 +116,19 @@ def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Con
     choice = judged if first.params == routed.chosen.params else convert(truth, first.params)
     presets = {name: convert(truth, preset(name)) for name in PRESET_NAMES}
     reference = float(presets["defaults"].svg_bytes)
+    size = truth.raster.shape[1], truth.raster.shape[0]
+    work = trace_work([routed.chosen.params, first.params], *size)
     row: dict[str, Any] = {
         "image_id": image.image_id, "source": image.source, "kind": image.kind,
         "router": parts(judged) | {
             "mode": routed.chosen.params["mode"], "upscale": routed.chosen.params["upscale"],
-            "svg_bytes_routed": routed.conversion.svg_bytes,
+            "svg_bytes_routed": routed.conversion.svg_bytes, "trace_work": float(work[0]),
             "method": routed.chosen.method, "predicted_quality": routed.chosen.predicted_quality,
             "conversions": len(routed.conversions), "ms": router_ms, "choose_ms": routed.choice.choose_ms,
             "convert_ms": routed.convert_ms, "fallbacks": [f.reason for f in routed.trail],
             # the choice before any conversion, judged by the truth, and how far the predictor put it ahead
             # of the defaults: what a different confidence rule would have returned can be read off these
-            "choice_quality": choice.quality, "choice_svg_bytes": choice.svg_bytes,
+            "choice_quality": choice.quality, "choice_svg_bytes": choice.svg_bytes, "choice_trace_work": float(work[1]),
             "choice_predicted_quality": first.predicted_quality,
             "predicted_gap_to_defaults": _predicted_gap(routed, constraints),
             # what the router itself measured (against the proxy): its choice, and the defaults if converted
@@ -133,17 +138,17 @@ def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Con
         },
         # the defaults as the router would measure them (against the proxy), whether it converted them or not:
         # with ``choice_quality_by_router``, what any margin for keeping the choice over them would decide
-        "defaults": best_of({"defaults": presets["defaults"]}, constraints, reference)
+        "defaults": best_of({"defaults": presets["defaults"]}, constraints, reference, size)
         | {"alone_ms": alone_ms, "quality_by_proxy": measured_quality(plain_by_proxy)},
-        "poster": best_of({"poster": presets["poster"]}, constraints, reference),  # the preset for colour logos
-        "presets": best_of(presets, constraints, reference),
+        "poster": best_of({"poster": presets["poster"]}, constraints, reference, size),  # the preset for colour logos
+        "presets": best_of(presets, constraints, reference, size),
     }
     if random_count:
         drawn = sample(random_count, method="uniform", seed=seed)
-        row["random"] = best_of({f"random-{i}": convert(truth, p) for i, p in enumerate(drawn)}, constraints, reference)
+        row["random"] = best_of({f"random-{i}": convert(truth, p) for i, p in enumerate(drawn)}, constraints, reference, size)
     for approach in APPROACHES:
         if approach in row:  # the objective value every approach is ranked by, on the same reference
             measured = row[approach]
             measured["objective"] = float(value(np.array([measured["quality"]]), np.array([measured["svg_bytes"]]),
-                                                constraints, reference)[0])
+                                                constraints, reference, np.array([measured.get("trace_work", 1.0)]))[0])
     return row

@@ -45,10 +45,12 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return summaries
 
 
-def lead_over_defaults(quality: float, svg_bytes: float, plain_quality: float, plain_bytes: float) -> float:
+def lead_over_defaults(quality: float, svg_bytes: float, plain_quality: float, plain_bytes: float,
+                       work: float = 1.0) -> float:
     """How far a conversion's objective value (``svgai.methods.objective.value`` under the default
-    constraints, the defaults' SVG as the size reference) is above the defaults' ``plain_quality``."""
-    got = value(np.array([quality]), np.array([float(svg_bytes)]), Constraints(), float(plain_bytes))[0]
+    constraints, the defaults' SVG as the size reference, ``work`` its tracing work) is above the
+    defaults' ``plain_quality``."""
+    got = value(np.array([quality]), np.array([float(svg_bytes)]), Constraints(), float(plain_bytes), np.array([work]))[0]
     return float(got - plain_quality)
 
 
@@ -86,7 +88,8 @@ def defaults_margins(rows: list[dict[str, Any]], margins: tuple[float, ...] = MA
             continue
         gain = router["choice_quality"] - plain["quality"]
         decisions.append((lead_over_defaults(router["choice_quality_by_router"], router["choice_svg_bytes"],
-                                             plain["quality_by_proxy"], plain["svg_bytes"]), gain, gain < -WORSE_BY))
+                                             plain["quality_by_proxy"], plain["svg_bytes"], router.get("choice_trace_work", 1.0)),
+                          gain, gain < -WORSE_BY))
     return [{"margin": line["margin"], "images": len(decisions)} | line for line in margin_table(decisions, margins)]
 
 

@@ -23,7 +23,7 @@ from svgai.errors import ModelUnavailable
 from svgai.features import image_features
 from svgai.hookspecs import Constraints, PerformanceInfo, Scorer, hookimpl
 from svgai.methods.base import Artifact, CallStats, artifact_performance
-from svgai.methods.objective import rank
+from svgai.methods.objective import rank, trace_work
 from svgai.params import (
     CHOICES,
     COLUMNS,
@@ -127,5 +127,6 @@ def propose_params(image: np.ndarray, constraints: Constraints, scorer: Scorer |
         if scorer is None:
             return list(visited)
         scores = scorer([defaults(), *visited])
-        order = rank(scores.quality[1:], scores.svg_bytes[1:], constraints, float(scores.svg_bytes[0]))
+        order = rank(scores.quality[1:], scores.svg_bytes[1:], constraints, float(scores.svg_bytes[0]),
+                     trace_work(visited, image.shape[1], image.shape[0]))
         return [visited[i] for i in order]

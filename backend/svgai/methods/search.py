@@ -16,7 +16,7 @@ import numpy as np
 from svgai.errors import ModelUnavailable
 from svgai.hookspecs import Constraints, PerformanceInfo, Scorer, hookimpl
 from svgai.methods.base import CallStats, measured_performance
-from svgai.methods.objective import rank
+from svgai.methods.objective import rank, trace_work
 from svgai.params import CHOICES, NUMBERS, VTracerParams, defaults, encode_many, sample, validate
 
 NAME = "search"
@@ -58,11 +58,12 @@ def get_performance_info() -> PerformanceInfo:
 
 
 @hookimpl
-def propose_params(constraints: Constraints, scorer: Scorer | None) -> list[Mapping[str, Any]]:
+def propose_params(image: np.ndarray, constraints: Constraints, scorer: Scorer | None) -> list[Mapping[str, Any]]:
     with _stats.timed():
         if scorer is None:
             raise ModelUnavailable("predictor-guided search needs a quality predictor and none is available")
         pool = candidates()
         scores = scorer(pool, encoded_candidates())
-        order = rank(scores.quality, scores.svg_bytes, constraints, float(np.asarray(scores.svg_bytes)[0]))
+        order = rank(scores.quality, scores.svg_bytes, constraints, float(np.asarray(scores.svg_bytes)[0]),
+                     trace_work(pool, image.shape[1], image.shape[0]))
         return [pool[i] for i in order[:RETURNED]]

@@ -76,6 +76,7 @@ def fit_command(dataset: Path, only: tuple[str, ...], train_images: int | None, 
     val = read_dataset(dataset, "val", val_images)
     common = {"command": command, "dataset": dataset_summary(dataset),
               "objective": {"ssim_per_kb": DEFAULT_CONSTRAINTS.ssim_per_kb,
+                            "quality_per_trace": DEFAULT_CONSTRAINTS.quality_per_trace,
                             "max_bytes_ratio": DEFAULT_CONSTRAINTS.max_bytes_ratio}}
     steps: dict[str, Callable[[], dict[str, Any]]] = {
         "feature_mapping": lambda: fit_feature_mapping(train(), val),

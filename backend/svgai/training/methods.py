@@ -27,7 +27,7 @@ from svgai.features import FEATURE_NAMES, image_features
 from svgai.files import write_atomically
 from svgai.hookspecs import Constraints
 from svgai.images import load_image
-from svgai.methods.objective import rank, value
+from svgai.methods.objective import rank, trace_work, value
 from svgai.model_folder import methods_dir
 from svgai.params import ENCODED_DIM, ENCODED_FEATURES, NAMES, encode, is_canonical
 from svgai.quality import Reference, convert
@@ -84,17 +84,18 @@ def read_dataset(dataset: Path, split: str, limit: int | None, objective: Constr
         found.pngs.append(png)
         found.references.append(truth)
         features.append(image_features(raster).vector())
-        best.append(encode(_best_row(labels, by_image[image_id], objective)))
+        best.append(encode(_best_row(labels, by_image[image_id], objective, (raster.shape[1], raster.shape[0]))))
     if not found.ids:
         raise SvgaiError(f"{dataset}: no labelled {split}-split images")
     found.features, found.best = np.asarray(features), np.asarray(best)
     return found
 
 
-def _best_row(labels: dict[str, list[Any]], rows: list[int], objective: Constraints) -> dict[str, Any]:
+def _best_row(labels: dict[str, list[Any]], rows: list[int], objective: Constraints, size: tuple[int, int]) -> dict[str, Any]:
     reference = next((labels["svg_bytes"][r] for r in rows if labels["set_index"][r] == 0), None)
+    work = trace_work([{"upscale": labels["upscale"][r]} for r in rows], *size)
     order = rank(np.array([labels["quality"][r] for r in rows]), np.array([labels["svg_bytes"][r] for r in rows]),
-                 objective, reference)
+                 objective, reference, work)
     best = rows[int(order[0])]
     return {name: labels[name][best] for name in NAMES}
 
@@ -191,12 +192,13 @@ def validate_method(name: str, val: Images, constraints: Constraints = DEFAULT_C
         size.append(chosen.svg_bytes)
         base_quality.append(base.quality)
         base_size.append(base.svg_bytes)
+        work = trace_work([first.params], val.rgb[i].shape[1], val.rgb[i].shape[0])
         objective.append(float(value(np.array([chosen.quality]), np.array([chosen.svg_bytes]), constraints,
-                                     base.svg_bytes)[0]))
+                                     base.svg_bytes, work)[0]))
         choose_ms.append(choice.choose_ms)
     return {
         "split": "val", "images": len(val.ids), "budget_ms": constraints.budget_ms,
-        "ssim_per_kb": constraints.ssim_per_kb,
+        "ssim_per_kb": constraints.ssim_per_kb, "quality_per_trace": constraints.quality_per_trace,
         "mean_objective": float(np.mean(objective)), "defaults_mean_objective": float(np.mean(base_quality)),
         "objective_gain_vs_defaults": float(np.mean(objective) - np.mean(base_quality)),
         "mean_quality": float(np.mean(quality)), "mean_bytes": float(np.mean(size)),

@@ -15,10 +15,10 @@ import numpy as np
 from tqdm import tqdm
 
 from svgai.errors import ModelUnavailable
-from svgai.methods.objective import value
+from svgai.methods.objective import trace_work, value
 from svgai.methods.ppo import ACTIONS, STEP, apply, load_policy, observation
 from svgai.model_folder import methods_dir, portable
-from svgai.params import ENCODED_DIM, defaults, encode
+from svgai.params import ENCODED_DIM, decode, defaults, encode
 from svgai.router import DEFAULT_CONSTRAINTS
 from svgai.training.methods import Images, standardize, write_metrics
 
@@ -39,9 +39,10 @@ class ParameterEnv(gym.Env):  # type: ignore[misc]
         self.action_space = gym.spaces.Discrete(len(ACTIONS))
 
     def objective(self, encoded: np.ndarray) -> float:
-        """The router's default objective value of the predicted SSIM and bytes (size priced per kilobyte)."""
+        """The router's default objective value of the predicted quality, bytes and tracing work."""
         prediction = self.predictor.predict(self.rgb, encoded[None, :].astype(np.float32))
-        return float(value(prediction.quality, prediction.svg_bytes, DEFAULT_CONSTRAINTS, self.reference)[0])
+        work = trace_work([decode(encoded)], self.rgb.shape[1], self.rgb.shape[0])
+        return float(value(prediction.quality, prediction.svg_bytes, DEFAULT_CONSTRAINTS, self.reference, work)[0])
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
@@ -138,5 +139,5 @@ def train_policy(train: Images, timesteps: int) -> dict[str, Any]:
     export_onnx(model, path, env.z.shape[1] + ENCODED_DIM)
     write_metrics("ppo", {"method": "ppo", **settings})  # the run-time loader needs these before measuring
     fit = {"timesteps": timesteps, "train_images": len(train.ids), "seconds": round(seconds, 1),
-           "ssim_per_kb": DEFAULT_CONSTRAINTS.ssim_per_kb, "reward_scale": REWARD_SCALE, **predicted_gain(env, path)}
+           "ssim_per_kb": DEFAULT_CONSTRAINTS.ssim_per_kb, "quality_per_trace": DEFAULT_CONSTRAINTS.quality_per_trace, "reward_scale": REWARD_SCALE, **predicted_gain(env, path)}
     return {**settings, "fit": fit}
