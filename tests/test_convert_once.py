@@ -84,6 +84,13 @@ def test_a_confident_predictor_converts_the_defaults_only_when_its_measured_choi
     assert [c.params["path_precision"] for c, _ in routed.conversions] == precisions
 
 
+def test_a_predicted_lead_within_the_margin_converts_the_defaults_alone(two_colour_path: Path) -> None:
+    # precision 3 is predicted best, 0.05·0.5 = 0.025 ahead of the defaults: too little to be kept over them
+    routed = route_with(0.05, two_colour_path, step=-0.005, level=0.94)
+    assert [c.params for c, _ in routed.conversions] == [defaults()]
+    assert routed.choice.candidates[0].params["path_precision"] == 3 and routed.chosen.params == defaults()
+
+
 def test_on_a_near_tie_the_measured_defaults_are_kept(two_colour_path: Path) -> None:
     routed = route_with(0.05, two_colour_path, step=-0.01, level=0.94)
     (_, traced), (plain, traced_plain) = routed.conversions
@@ -119,13 +126,16 @@ def test_the_shipped_predictor_reports_its_validated_errors_and_the_router_conve
     choice = routed.choice
     assert choice.predictor == "quality" and choice.predictor_error == pytest.approx(accuracy["within_image_median_error"])
     assert choice.defaults_error == pytest.approx(accuracy["defaults_median_error"])
-    values = value(np.array([c.predicted_quality for c in choice.candidates]),
-                   np.array([c.predicted_bytes for c in choice.candidates]), constraints, choice.reference_bytes)
+    values = choice.predicted_values(constraints)
     plain = next(i for i, c in enumerate(choice.candidates) if c.params == defaults())
+    assert values is not None
     first = routed.conversions[0]
+    if plain != 0 and values[0] - values[plain] <= DEFAULTS_MARGIN:  # no lead worth converting for: the defaults alone
+        assert [c for c, _ in routed.conversions] == [choice.candidates[plain]]
+        return
     assert first[0] is choice.candidates[0]
     measured = value(np.array([first[1].quality]), np.array([float(first[1].svg_bytes)]), constraints,
-                     choice.reference_bytes)[0]
+                     choice.reference_bytes, choice.trace_work([first[0].params]))[0]
     settled = plain == 0 or measured > values[plain] + accuracy["defaults_median_error"]
     assert [c for c, _ in routed.conversions] == ([choice.candidates[0]] if settled else
                                                    [choice.candidates[0], choice.candidates[plain]])

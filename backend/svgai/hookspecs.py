@@ -121,7 +121,7 @@ class Constraints:
     target_ssim: float | None = None
     budget_ms: float = 100.0
     ssim_per_kb: float | None = 0.0005
-    quality_per_trace: float | None = 0.0
+    quality_per_trace: float | None = 0.002
     max_bytes_ratio: float | None = None
     max_conversions: int = 3
     feedback_ms: float = 2000.0

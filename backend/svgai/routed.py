@@ -105,18 +105,26 @@ class Choice:
         return next((i for i, c in enumerate(self.candidates) if c.params == plain), None)
 
     def confident_plan(self, constraints: Constraints) -> list[Candidate] | None:
-        """What to convert when the predictions can be trusted: the best candidate, then VTracer's defaults
-        — the defaults only if ``settles_without_defaults`` says no once the best one is measured.
+        """What to convert when the predictions can be trusted, without a quality target: VTracer's defaults
+        alone when the best candidate is not predicted to lead them by more than ``DEFAULTS_MARGIN`` (the
+        lead it would need to be kept over them once both are measured, ``prefer_defaults``); else the best
+        candidate, then the defaults — the defaults only if ``settles_without_defaults`` says no once the
+        best one is measured. With a quality target: the best candidate, then the defaults.
 
         Other candidates are not converted: a second-best that the predictor cannot separate from the
         best is, by its error, about as good. ``None`` when the predictions cannot be trusted (no
         measured error, or a candidate without a prediction): the router then falls back to quality
         feedback.
         """
-        if self.predictor_error is None or self.predicted_values(constraints) is None:
+        values = self.predicted_values(constraints)
+        if self.predictor_error is None or values is None:
             return None
         plain = self.defaults_index()
-        return [self.candidates[0]] if plain is None or plain == 0 else [self.candidates[0], self.candidates[plain]]
+        if plain is None or plain == 0:
+            return [self.candidates[0]]
+        if constraints.target_ssim is None and values[0] - values[plain] <= DEFAULTS_MARGIN:
+            return [self.candidates[plain]]
+        return [self.candidates[0], self.candidates[plain]]
 
     def settles_without_defaults(self, measured: Conversion, constraints: Constraints) -> bool:
         """Does the best candidate's measured conversion make converting VTracer's defaults pointless?

@@ -24,6 +24,8 @@ For one image and its :class:`~svgai.hookspecs.Constraints` the router
    * confident — every candidate has a prediction from a predictor that reports its measured error
      (``PerformanceInfo.expected_error``: the typical within-image error of its predicted quality,
      ``within_image_median_error`` that ``svgai model validate`` records in ``models/config.json``):
+     VTracer's defaults alone when the best candidate is not predicted to lead them by more than
+     ``DEFAULTS_MARGIN`` (it would not be kept over them if it measured as predicted); else
      the best candidate first; VTracer's defaults next, unless the best one's *measured* objective value
      clears the defaults' predicted value by the predictor's typical error on the defaults
      (``PerformanceInfo.defaults_error``; ``Choice.confident_plan``, ``Choice.settles_without_defaults``):
