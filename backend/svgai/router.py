@@ -51,6 +51,7 @@ import itertools
 import os
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,11 @@ LATENCY_SLACK = 2.0
 """A method whose p95 latency is measured gets up to this many times it (within its fair share's cap)."""
 MAX_PROPOSALS = 64
 """Parameter sets read from one answer; the rest are ignored unchecked (checking 300,000 would take seconds)."""
+
+
+_references = ThreadPoolExecutor(thread_name_prefix="svgai-reference")
+"""Builds each route's reference while its parameters are chosen (the predictor and much of the reference's
+image work run outside Python's lock, so on two cores the two overlap)."""
 
 
 def check_proposal(output: Any) -> list[VTracerParams]:
@@ -174,8 +180,9 @@ class IntelligentRouter:
         """
         raster = load_rgba(image)
         rgb = frozen(load_image(raster))
+        building = _references.submit(Reference.of, raster)  # beside the choosing: neither needs the other
         choice = self._choose(rgb, frozen(raster), _path_of(image), constraints, method)
-        judged_against = Reference.of(raster)
+        judged_against = building.result()
         trail = Trail(choice.trail)
         started = time.perf_counter()
         tried: list[tuple[Candidate, Conversion]] = []
