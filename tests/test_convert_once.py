@@ -84,11 +84,19 @@ def test_a_confident_predictor_converts_the_defaults_only_when_its_measured_choi
     assert [c.params["path_precision"] for c, _ in routed.conversions] == precisions
 
 
-def test_a_predicted_lead_within_the_margin_converts_the_defaults_alone(two_colour_path: Path) -> None:
-    # precision 3 is predicted best, 0.05·0.5 = 0.025 ahead of the defaults: too little to be kept over them
-    routed = route_with(0.05, two_colour_path, step=-0.005, level=0.94)
-    assert [c.params for c, _ in routed.conversions] == [defaults()]
-    assert routed.choice.candidates[0].params["path_precision"] == 3 and routed.chosen.params == defaults()
+@pytest.mark.parametrize(("level", "converted"), [
+    (0.94, [8]),  # the defaults, predicted 0.925, measure about 0.94: as predicted, the near tie stands
+    (0.97, [8, 3]),  # predicted 0.955, they measure more than their error (0.01) below: the choice is measured
+])
+def test_a_predicted_lead_within_the_margin_converts_the_defaults_first(
+    two_colour_path: Path, level: float, converted: list[int]
+) -> None:
+    # precision 3 is predicted best, 0.005·5 = 0.025 ahead of the defaults: too little to be kept over them
+    routed = route_with(0.05, two_colour_path, step=-0.005, level=level, defaults_error=0.01)
+    assert routed.choice.candidates[0].params["path_precision"] == 3
+    assert [c.params["path_precision"] for c, _ in routed.conversions] == converted
+    plain = routed.conversions[0][1].quality
+    assert (plain >= level - 0.015 - 0.01) == (converted == [8])
 
 
 def test_on_a_near_tie_the_measured_defaults_are_kept(two_colour_path: Path) -> None:

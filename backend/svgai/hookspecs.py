@@ -234,7 +234,9 @@ class BaseMethod:
         of range makes the router reject the whole answer and fall back to the next method.
 
         :param image: the raster, ``(H, W, 3)`` uint8 on white, read-only (copy it to change it).
-        :param constraints: the caller's :class:`Constraints` (target quality, time budget, size).
+        :param constraints: the caller's :class:`Constraints` (target quality, time budget, prices on
+            size and on tracing time); ``svgai.methods.objective.rank`` orders candidates by them, given
+            their ``trace_work`` on this image.
         :param scorer: predicts quality and bytes of candidate sets for this image with the best
             available predictor, or ``None`` when no predictor is available.
         :return: a non-empty list of parameter dicts, the one the method prefers first.

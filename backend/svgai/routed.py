@@ -105,16 +105,16 @@ class Choice:
         return next((i for i, c in enumerate(self.candidates) if c.params == plain), None)
 
     def confident_plan(self, constraints: Constraints) -> list[Candidate] | None:
-        """What to convert when the predictions can be trusted, without a quality target: VTracer's defaults
-        alone when the best candidate is not predicted to lead them by more than ``DEFAULTS_MARGIN`` (the
-        lead it would need to be kept over them once both are measured, ``prefer_defaults``); else the best
-        candidate, then the defaults — the defaults only if ``settles_without_defaults`` says no once the
-        best one is measured. With a quality target: the best candidate, then the defaults.
+        """What to convert when the predictions can be trusted, in order; the second only if ``settles``
+        says no once the first is measured.
 
-        Other candidates are not converted: a second-best that the predictor cannot separate from the
-        best is, by its error, about as good. ``None`` when the predictions cannot be trusted (no
-        measured error, or a candidate without a prediction): the router then falls back to quality
-        feedback.
+        Without a quality target, where the best candidate is not predicted to lead VTracer's defaults by
+        more than ``DEFAULTS_MARGIN`` (the lead it would need to be kept over them once both are measured,
+        ``prefer_defaults``): the defaults, then the best candidate. Otherwise: the best candidate, then
+        the defaults. Other candidates are not converted: a second-best that the predictor cannot
+        separate from the best is, by its error, about as good. ``None`` when the predictions cannot be
+        trusted (no measured error, or a candidate without a prediction): the router then falls back to
+        quality feedback.
         """
         values = self.predicted_values(constraints)
         if self.predictor_error is None or values is None:
@@ -123,8 +123,23 @@ class Choice:
         if plain is None or plain == 0:
             return [self.candidates[0]]
         if constraints.target_ssim is None and values[0] - values[plain] <= DEFAULTS_MARGIN:
-            return [self.candidates[plain]]
+            return [self.candidates[plain], self.candidates[0]]
         return [self.candidates[0], self.candidates[plain]]
+
+    def settles(self, measured: Conversion, constraints: Constraints) -> bool:
+        """Does the first conversion of ``confident_plan`` make the second pointless?
+
+        When the first is the best candidate, ``settles_without_defaults``. When it is VTracer's defaults
+        (a predicted near tie): yes unless they measure below their predicted quality by more than the
+        predictor's typical error on them — then the predictor misjudged this image, its near tie too,
+        and the best candidate is measured beside them.
+        """
+        plain = self.defaults_index()
+        if plain is None or measured.params != self.candidates[plain].params:
+            return self.settles_without_defaults(measured, constraints)
+        margin = self.defaults_error if self.defaults_error is not None else self.predictor_error
+        predicted = self.candidates[plain].predicted_quality
+        return margin is None or predicted is None or measured_quality(measured) >= predicted - margin
 
     def settles_without_defaults(self, measured: Conversion, constraints: Constraints) -> bool:
         """Does the best candidate's measured conversion make converting VTracer's defaults pointless?

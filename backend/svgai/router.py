@@ -24,9 +24,10 @@ For one image and its :class:`~svgai.hookspecs.Constraints` the router
    * confident — every candidate has a prediction from a predictor that reports its measured error
      (``PerformanceInfo.expected_error``: the typical within-image error of its predicted quality,
      ``within_image_median_error`` that ``svgai model validate`` records in ``models/config.json``):
-     VTracer's defaults alone when the best candidate is not predicted to lead them by more than
-     ``DEFAULTS_MARGIN`` (it would not be kept over them if it measured as predicted); else
-     the best candidate first; VTracer's defaults next, unless the best one's *measured* objective value
+     VTracer's defaults first when the best candidate is not predicted to lead them by more than
+     ``DEFAULTS_MARGIN`` (it would not be kept over them if it measured as predicted), the best
+     candidate next only if the defaults measure below their prediction by more than the predictor's
+     typical error on them (``Choice.settles``); else the best candidate first; VTracer's defaults next, unless the best one's *measured* objective value
      clears the defaults' predicted value by the predictor's typical error on the defaults
      (``PerformanceInfo.defaults_error``; ``Choice.confident_plan``, ``Choice.settles_without_defaults``):
      a choice that measures as well as predicted settles it; one that measures below, or far above,
@@ -243,10 +244,11 @@ class IntelligentRouter:
         if confident is None:
             yield from self._feedback_plan(choice, rgb, constraints, trail)
             return
-        best, *rest = confident
-        yield best
-        if rest and tried and tried[-1][0] is best and choice.settles_without_defaults(tried[-1][1], constraints):
-            log.info("defaults_not_converted", reason="the measured choice clears their predicted value")
+        first, *rest = confident
+        yield first
+        if rest and tried and tried[-1][0] is first and choice.settles(tried[-1][1], constraints):
+            log.info("second_not_converted", method=rest[0].method,
+                     reason="the first conversion measured as predicted and settles the choice")
             return
         yield from rest
 
