@@ -88,6 +88,11 @@ def test_eval_routing_measures_the_router_against_the_defaults_and_the_best_pres
     assert targets["route_p50_vs_defaults_conversion"]["measured"] == pytest.approx(
         np.median([r["router"]["ms"] for r in rows]) / np.median([r["defaults"]["alone_ms"] for r in rows]))
     assert set(targets) == {t.name for t in ROUTING} and all(isinstance(t["met"], bool) for t in targets.values())
+    # the same figure per band of the raster's long side: every image in exactly one band
+    assert all(r["long_side"] == max(load_image(pngs[r["image_id"]]).shape[:2]) for r in rows)
+    bands = overall["route_time_by_long_side"]
+    assert sum(b["images"] for b in bands) == len(rows)
+    assert all(b["ratio"] == pytest.approx(b["route_ms_p50"] / b["defaults_from_file_ms_p50"]) for b in bands)
     # the margin table: without originals the proxy is the truth, so keeping the choice on any lead never loses
     margins = {m["margin"]: m for m in overall["defaults_margin"]}
     assert all(r["defaults"]["quality_by_proxy"] == pytest.approx(r["defaults"]["quality"]) for r in rows)

@@ -119,7 +119,7 @@ def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Con
     size = truth.raster.shape[1], truth.raster.shape[0]
     work = trace_work([routed.chosen.params, first.params], *size)
     row: dict[str, Any] = {
-        "image_id": image.image_id, "source": image.source, "kind": image.kind,
+        "image_id": image.image_id, "source": image.source, "kind": image.kind, "long_side": max(size),
         "router": parts(judged) | {
             "mode": routed.chosen.params["mode"], "upscale": routed.chosen.params["upscale"],
             "svg_bytes_routed": routed.conversion.svg_bytes, "trace_work": float(work[0]),

@@ -41,8 +41,27 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     overall["route_p50_vs_defaults_vtracer_and_measure"] = float(
         np.percentile([r["router"]["ms"] for r in rows], 50) / np.percentile([r["defaults"]["ms"] for r in rows], 50))
     overall["targets"] = check(ROUTING, figures)
+    overall["route_time_by_long_side"] = route_time_by_long_side(rows)
     overall["defaults_margin"] = defaults_margins(rows)
     return summaries
+
+
+LONG_SIDES = ((0, 100), (100, 200), (200, 300), (300, 600), (600, None))
+"""Bands of the raster's long side (px, from inclusive, to exclusive) that ``route_time_by_long_side`` reports."""
+
+
+def route_time_by_long_side(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per band of the raster's long side: the route's p50 time, one defaults conversion's from the file,
+    and their ratio (the route target's figure, for small icons and for 256 px logos apart)."""
+    table = []
+    for low, high in LONG_SIDES:
+        band = [r for r in rows if "long_side" in r and r["long_side"] >= low and (high is None or r["long_side"] < high)]
+        if band:
+            route = float(np.percentile([r["router"]["ms"] for r in band], 50))
+            alone = float(np.percentile([r["defaults"].get("alone_ms", r["defaults"]["ms"]) for r in band], 50))
+            table.append({"long_side_from": low, "long_side_to": high, "images": len(band), "route_ms_p50": route,
+                          "defaults_from_file_ms_p50": alone, "ratio": route / alone})
+    return table
 
 
 def lead_over_defaults(quality: float, svg_bytes: float, plain_quality: float, plain_bytes: float,
