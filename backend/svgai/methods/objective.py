@@ -47,22 +47,22 @@ def value(quality: np.ndarray, svg_bytes: np.ndarray, constraints: Constraints, 
 
 
 def rank(
-    ssim: np.ndarray, svg_bytes: np.ndarray, constraints: Constraints, reference_bytes: float | None,
+    quality: np.ndarray, svg_bytes: np.ndarray, constraints: Constraints, reference_bytes: float | None,
     work: np.ndarray | None = None,
 ) -> np.ndarray:
     """Indices of the candidates, best first, by the objective above (NaN quality goes last)."""
-    ssim = np.asarray(ssim, dtype=np.float64)
+    quality = np.asarray(quality, dtype=np.float64)
     svg_bytes = np.asarray(svg_bytes, dtype=np.float64)
-    finite = np.isfinite(ssim)
+    finite = np.isfinite(quality)
     allowed = finite.copy()
     if constraints.max_bytes_ratio is not None and reference_bytes is not None and np.isfinite(reference_bytes):
         # a candidate without a size prediction cannot break the size cap
         allowed &= ~(svg_bytes > constraints.max_bytes_ratio * reference_bytes)
         if not allowed.any():
             allowed = finite.copy()
-    reached = allowed & (ssim >= constraints.target_ssim) if constraints.target_ssim is not None else allowed & False
+    reached = allowed & (quality >= constraints.target_ssim) if constraints.target_ssim is not None else allowed & False
     tiers = np.where(reached, 0, np.where(allowed, 1, np.where(finite, 2, 3)))
     # within tier 0 smaller files first; elsewhere higher value first
-    scores = value(ssim, svg_bytes, constraints, reference_bytes, work)
+    scores = value(quality, svg_bytes, constraints, reference_bytes, work)
     within = np.where(reached, svg_bytes, -np.nan_to_num(scores, nan=-np.inf))
     return np.lexsort((within, tiers))
