@@ -18,8 +18,9 @@ For one image and its :class:`~svgai.hookspecs.Constraints` the router
    ``MAX_PROPOSALS`` parameter sets are read;
 3. scores the proposal with the best available quality predictor and orders it by the objective
    (``svgai.methods.objective``);
-4. (``route``) converts the best candidate and measures it (``measured_quality``). How many more
-   candidates it converts depends on how far the predictions can be trusted:
+4. (``route``) converts the best candidate — or, on a predicted near tie, VTracer's defaults — and
+   measures it (``measured_quality``). How many more candidates it converts depends on how far the
+   predictions can be trusted:
 
    * confident — every candidate has a prediction from a predictor that reports its measured error
      (``PerformanceInfo.expected_error``: the typical within-image error of its predicted quality,
@@ -27,8 +28,9 @@ For one image and its :class:`~svgai.hookspecs.Constraints` the router
      VTracer's defaults first when the best candidate is not predicted to lead them by more than
      ``DEFAULTS_MARGIN`` (it would not be kept over them if it measured as predicted), the best
      candidate next only if the defaults measure below their prediction by more than the predictor's
-     typical error on them (``Choice.settles``); else the best candidate first; VTracer's defaults next, unless the best one's *measured* objective value
-     clears the defaults' predicted value by the predictor's typical error on the defaults
+     typical error on them (``Choice.settles``). Otherwise the best candidate first; VTracer's defaults
+     next, unless the best one's *measured* objective value clears the defaults' predicted value by the
+     predictor's typical error on the defaults
      (``PerformanceInfo.defaults_error``; ``Choice.confident_plan``, ``Choice.settles_without_defaults``):
      a choice that measures as well as predicted settles it; one that measures below, or far above,
      its own prediction (the predictor or the proxy misjudged this image) does not;

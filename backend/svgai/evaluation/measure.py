@@ -85,7 +85,8 @@ def best_of(conversions: Mapping[str, Conversion], constraints: Constraints, ref
                  np.array([conversions[n].svg_bytes for n in names]), constraints, reference_bytes, work)
     best = names[int(order[0])]
     spent_ms = sum(c.vectorize_ms + c.measure_ms for c in conversions.values())
-    return parts(conversions[best]) | {"chosen": best, "conversions": len(names), "ms": spent_ms}
+    return parts(conversions[best]) | {"chosen": best, "conversions": len(names), "ms": spent_ms,
+                                       "trace_work": float(work[int(order[0])])}
 
 
 def _predicted_gap(routed: Routed, constraints: Constraints) -> float | None:
@@ -150,5 +151,5 @@ def evaluate(router: IntelligentRouter, image: EvaluationImage, constraints: Con
         if approach in row:  # the objective value every approach is ranked by, on the same reference
             measured = row[approach]
             measured["objective"] = float(value(np.array([measured["quality"]]), np.array([measured["svg_bytes"]]),
-                                                constraints, reference, np.array([measured.get("trace_work", 1.0)]))[0])
+                                                constraints, reference, np.array([measured["trace_work"]]))[0])
     return row
