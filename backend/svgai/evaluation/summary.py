@@ -33,9 +33,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "conversions_per_image": overall["router"]["conversions"],
         "router_choose_ms_p95": float(np.percentile([r["router"]["choose_ms"] for r in rows], 95)),
         "staircase_share": _staircase_share(rows),
-        "route_p50_vs_defaults_conversion": float(np.percentile([r["router"]["ms"] for r in rows], 50)
-                                                  / np.percentile([r["defaults"].get("alone_ms", r["defaults"]["ms"])
-                                                                   for r in rows], 50)),
+        "route_p50_vs_defaults_conversion": route_time(rows)["ratio"],
     }
     # against VTracer and measuring alone (the reference built for the defaults not counted), as before
     overall["route_p50_vs_defaults_vtracer_and_measure"] = float(
@@ -50,17 +48,21 @@ LONG_SIDES = ((0, 100), (100, 200), (200, 300), (300, 600), (600, None))
 """Bands of the raster's long side (px, from inclusive, to exclusive) that ``route_time_by_long_side`` reports."""
 
 
+def route_time(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """The route's p50 time, one defaults conversion's from the file (VTracer and measuring alone in rows
+    from before that was timed), and their ratio: the route target's figure."""
+    route = float(np.percentile([r["router"]["ms"] for r in rows], 50))
+    alone = float(np.percentile([r["defaults"].get("alone_ms", r["defaults"]["ms"]) for r in rows], 50))
+    return {"route_ms_p50": route, "defaults_from_file_ms_p50": alone, "ratio": route / alone}
+
+
 def route_time_by_long_side(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Per band of the raster's long side: the route's p50 time, one defaults conversion's from the file,
-    and their ratio (the route target's figure, for small icons and for 256 px logos apart)."""
+    """``route_time`` per band of the raster's long side (for small icons and for 256 px logos apart)."""
     table = []
     for low, high in LONG_SIDES:
         band = [r for r in rows if "long_side" in r and r["long_side"] >= low and (high is None or r["long_side"] < high)]
         if band:
-            route = float(np.percentile([r["router"]["ms"] for r in band], 50))
-            alone = float(np.percentile([r["defaults"].get("alone_ms", r["defaults"]["ms"]) for r in band], 50))
-            table.append({"long_side_from": low, "long_side_to": high, "images": len(band), "route_ms_p50": route,
-                          "defaults_from_file_ms_p50": alone, "ratio": route / alone})
+            table.append({"long_side_from": low, "long_side_to": high, "images": len(band)} | route_time(band))
     return table
 
 
