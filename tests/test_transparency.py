@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from svgai.cli import cli
 from svgai.quality import render
-from svgai.vectorize import keyed, upscaled, vectorize
+from svgai.vectorize import framed, keyed, upscaled, vectorize
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_keyed_out_pixels_hide_no_colour_for_vtracer_to_avoid() -> None:
     rgba[2, :, 3] = 40
     out = keyed(rgba)
     assert (out[:2] == rgba[:2]).all()
-    assert (out[2:] == 0).all()
+    assert (out[2:] == (255, 255, 255, 0)).all(), "transparent white: no key colour, and background in binary mode"
 
 
 VTRACER_KEYS = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255), (255, 0, 255))
@@ -101,3 +101,43 @@ def test_a_transparent_logo_traced_from_an_enlargement_is_keyed_with_a_fixed_col
     assert any(key not in colours for key in VTRACER_KEYS)
     rendered = render(vectorize(raster, XCODE_PARAMS), raster.shape[1], raster.shape[0])
     assert (rendered[..., 3] == 0).mean() == pytest.approx((raster[..., 3] == 0).mean(), abs=0.01)
+
+
+def _vtracer_keys(alpha: np.ndarray) -> bool:
+    """VTracer's own test (0.6.x): key an image when the five rows it samples hold 0.4 × width transparent pixels."""
+    height, width = alpha.shape
+    rows = [0, height // 4, height // 2, 3 * height // 4, height - 1]
+    return int((alpha[rows] == 0).sum()) >= int(width * 2 * 0.2)
+
+
+@pytest.mark.parametrize("params", [{}, {"upscale": 4}, {"mode": "polygon", "filter_speckle": 1}])
+def test_the_transparent_corners_of_an_app_icon_stay_transparent(params: dict) -> None:
+    # a rounded square that fills its canvas, like an app icon: too little of it is transparent for
+    # VTracer to key it, and its corners came back black (or, speckle-filtered, square)
+    icon = Image.new("RGBA", (256, 256), (0, 0, 0, 0))
+    ImageDraw.Draw(icon).rounded_rectangle((0, 0, 255, 255), radius=16, fill=(240, 140, 10, 255))
+    raster = np.asarray(icon.resize((64, 64), Image.Resampling.LANCZOS))
+    assert not _vtracer_keys(keyed(raster)[..., 3])
+    assert _vtracer_keys(framed(keyed(raster))[0][..., 3])
+    svg = vectorize(raster, params)
+    assert "#000000" not in svg.upper()
+    rendered = render(svg, 64, 64)
+    corners = rendered[[0, 0, -1, -1], [0, -1, 0, -1]]
+    assert (corners[:, 3] == 0).all(), corners
+    assert (rendered[8:-8, 8:-8, 3] == 255).all()
+
+
+def test_binary_mode_leaves_a_transparent_background_transparent(badge: Path) -> None:
+    # VTracer's binary mode ignores alpha and draws every pixel whose red is below 128; transparent
+    # pixels used to be handed over black, so the `bw` preset filled the background of every
+    # transparent logo
+    dark = np.asarray(Image.open(badge).convert("RGBA")).copy()
+    dark[..., :3] = 20
+    rendered = render(vectorize(dark, {"colormode": "binary"}), 120, 80)
+    assert np.mean(rendered[..., 3][dark[..., 3] == 0] == 0) > 0.98
+    assert np.mean(rendered[..., 3][dark[..., 3] == 255] == 255) > 0.98
+
+
+def test_an_opaque_raster_is_traced_without_a_frame() -> None:
+    opaque = np.full((8, 8, 4), 255, np.uint8)
+    assert framed(opaque) == (opaque, 0)

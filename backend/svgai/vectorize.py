@@ -76,10 +76,11 @@ def vectorize(
     checked = validate(params)
     declared = size or (rgba.shape[1], rgba.shape[0])
     traced = upscaled(fit_for_tracing(rgba), checked["upscale"], enlarged)
-    # An opaque raster goes as RGB (same trace, less data); see ``keyed`` for transparent ones.
-    data = encode_png(np.ascontiguousarray(traced[..., :3]) if is_opaque(traced) else keyed(traced))
+    # An opaque raster goes as RGB (same trace, less data); see ``keyed`` and ``framed`` for transparent ones.
+    sent, inset = (np.ascontiguousarray(traced[..., :3]), 0) if is_opaque(traced) else framed(keyed(traced))
+    data = encode_png(sent)
     svg = _trace(data, checked) if timeout_s is None else _trace_with_time_limit(data, checked, timeout_s)
-    return _declare_size(svg, (traced.shape[1], traced.shape[0]), declared)
+    return _declare_size(svg, (traced.shape[1], traced.shape[0]), declared, inset)
 
 
 def check_time_limit(timeout_s: float | None) -> None:
@@ -129,18 +130,23 @@ def upscaled(raster: np.ndarray, upscale: int, enlarged: np.ndarray | None = Non
 _SVG_SIZE = re.compile(r'(<svg\b[^>]*?)\swidth="(\d+)" height="(\d+)"\s*>')
 
 
-def _declare_size(svg: str, traced: tuple[int, int], declared: tuple[int, int]) -> str:
-    """Scale a trace of ``traced`` (width, height) pixels to declare ``declared`` with a matching viewBox."""
-    if traced == declared:
+def _declare_size(svg: str, traced: tuple[int, int], declared: tuple[int, int], inset: int = 0) -> str:
+    """Scale a trace of ``traced`` (width, height) pixels to declare ``declared`` with a matching viewBox.
+
+    ``inset``: the traced raster was sent inside a frame of that many pixels (``framed``); the drawing
+    is moved back by it, and the frame is outside the declared viewBox.
+    """
+    if traced == declared and not inset:
         return svg
     header = _SVG_SIZE.search(svg)
     end = svg.rfind("</svg>")
     if header is None or end < header.end():
         raise VectorizeError("VTracer wrote an SVG without the expected <svg width height> header")
     (width, height), (sx, sy) = declared, (declared[0] / traced[0], declared[1] / traced[1])
+    moves = ([f"scale({sx!r} {sy!r})"] if traced != declared else []) + ([f"translate({-inset} {-inset})"] if inset else [])
     return (
         f'{svg[: header.start()]}{header.group(1)} width="{width}" height="{height}" viewBox="0 0 {width} {height}">\n'
-        f'<g transform="scale({sx!r} {sy!r})">{svg[header.end() : end]}</g>\n{svg[end:]}'
+        f'<g transform="{" ".join(moves)}">{svg[header.end() : end]}</g>\n{svg[end:]}'
     )
 
 
@@ -156,17 +162,41 @@ def keyed(rgba: np.ndarray) -> np.ndarray:
     transparent logo. Cut at half coverage, the edge lies where the anti-aliasing put it, and the
     renderer anti-aliases the vector edge again.
 
-    Keyed-out pixels are also made black. VTracer paints them with a key colour: the first of pure
-    red, green, blue, yellow, cyan and magenta that no pixel has, transparent ones included, and a
-    *random* colour when all six are taken. The colours under an enlargement's faint fringe pixels
-    (un-premultiplied, so amplified) took all six, and the random key, close enough to the logo's own
-    blue, merged the transparent background into it: the same parameters gave a transparent SVG on one
-    run and, now and then, an opaque one (``tests/test_transparency.py``).
+    Keyed-out pixels are also made white. In colour mode VTracer paints them with a key colour: the
+    first of pure red, green, blue, yellow, cyan and magenta that no pixel has, transparent ones
+    included, and a *random* colour when all six are taken. The colours under an enlargement's faint
+    fringe pixels (un-premultiplied, so amplified) took all six, and the random key, close enough to the
+    logo's own blue, merged the transparent background into it: the same parameters gave a transparent
+    SVG on one run and, now and then, an opaque one (``tests/test_transparency.py``). In binary mode
+    VTracer ignores alpha and draws every pixel whose red is below 128: white keeps a transparent
+    background out of the drawing (black, which this used to write, filled it).
     """
     opaque = rgba[..., 3] >= ALPHA_CUTOFF
-    out = np.where(opaque[..., None], rgba, 0).astype(np.uint8)
+    out = np.where(opaque[..., None], rgba, 255).astype(np.uint8)
     out[..., 3] = np.where(opaque, 255, 0)
     return out
+
+
+KEYING_FRAME = 1
+"""Width in pixels of the transparent frame ``framed`` puts around a raster with transparent pixels."""
+
+
+def framed(rgba: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(raster, inset)``: a ``keyed`` raster with transparent pixels inside a transparent frame, so that
+    VTracer keys them out; ``inset`` is the frame's width (0, and the raster as it is, when nothing is
+    transparent).
+
+    VTracer keys an image only when a fifth of the pixels it samples on five rows (the first, the last
+    and three between) are transparent; otherwise it traces transparent pixels as opaque shapes of the
+    colour under them. A rounded-corner app icon or a logo that fills its canvas fails that test: its
+    transparent corners came back as black or filled-in corners. With a transparent first and last row
+    the test always passes.
+    """
+    if rgba[..., 3].all():
+        return rgba, 0
+    frame = np.full((rgba.shape[0] + 2 * KEYING_FRAME, rgba.shape[1] + 2 * KEYING_FRAME, 4), (255, 255, 255, 0), np.uint8)
+    frame[KEYING_FRAME:-KEYING_FRAME, KEYING_FRAME:-KEYING_FRAME] = rgba
+    return frame, KEYING_FRAME
 
 
 def _trace(png: bytes, params: VTracerParams) -> str:
