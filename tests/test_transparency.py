@@ -140,4 +140,5 @@ def test_binary_mode_leaves_a_transparent_background_transparent(badge: Path) ->
 
 def test_an_opaque_raster_is_traced_without_a_frame() -> None:
     opaque = np.full((8, 8, 4), 255, np.uint8)
-    assert framed(opaque) == (opaque, 0)
+    raster, inset = framed(opaque)
+    assert inset == 0 and raster is opaque
