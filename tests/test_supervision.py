@@ -19,7 +19,7 @@ import pytest
 from svgai.hookspecs import Constraints, hookimpl
 from svgai.images import load_image
 from svgai.params import defaults
-from svgai.plugins import load_plugins, new_manager
+from svgai.plugins import cached_performance, load_plugins, new_manager, predictor_names
 from svgai.quality import convert
 from svgai.router import IntelligentRouter, time_slice
 from svgai.supervision import CONCURRENT_CALLS, Busy, Lane
@@ -56,6 +56,10 @@ def hostile(install_plugin: Callable[[str, str], None]) -> Iterator[Callable[[st
         plugins = load_plugins()
         assert not plugins.broken, plugins.broken
         router = IntelligentRouter(plugins.manager)
+        # the built-ins load their models before anything is timed (a slow machine takes over 0.5 s);
+        # the in-test plugin then gets the short warm-up a hung report must not stretch
+        built_ins = [n for n in router.method_names() + predictor_names(plugins.manager) if n != "svgai_test_hostile"]
+        cached_performance(plugins.manager, built_ins, 60.0, fresh=True)
         router.warm_up(timeout_s=0.5)
         return router
 
@@ -97,16 +101,19 @@ def test_a_hung_method_costs_a_bounded_number_of_threads_and_never_more_than_the
             return [defaults()]
         """)
     threads_before = threading.active_count()
-    slowest_ms, reasons, starved = 0.0, [], []
+    took_ms, reasons, starved = [], [], []
     for _ in range(100):
         started = time.perf_counter()
         choice = router.choose(two_colour_path, Constraints(budget_ms=BUDGET_MS))
-        slowest_ms = max(slowest_ms, (time.perf_counter() - started) * 1e3)
+        took_ms.append((time.perf_counter() - started) * 1e3)
         reasons += [f.reason for f in choice.trail if f.method == "svgai_test_hostile"]
         starved += [f.method for f in choice.trail if f.reason == "not called: no time left in the budget"]
         assert choice.candidates[0].method != "svgai_test_hostile"
     assert threading.active_count() <= threads_before + CONCURRENT_CALLS
-    assert slowest_ms <= BUDGET_MS + TOLERANCE_MS
+    # a hung call would hold its caller for RELEASE's 60 s; one call in the hundred may still be paused by
+    # the machine itself (a garbage-collection pass, the scheduler of a shared VM), never two
+    took_ms.sort()
+    assert took_ms[-2] <= BUDGET_MS + TOLERANCE_MS and took_ms[-1] <= 10 * (BUDGET_MS + TOLERANCE_MS), took_ms[-3:]
     assert not starved  # the hung method took only its slice: the methods after it were still called
     if breaker == "on":  # three time-outs open the breaker; after that the method is skipped without a call
         assert [r.startswith("TimedOut") for r in reasons[:3]] == [True] * 3, reasons[:4]
