@@ -107,14 +107,15 @@ def test_a_hung_method_costs_a_bounded_number_of_threads_and_never_more_than_the
         choice = router.choose(two_colour_path, Constraints(budget_ms=BUDGET_MS))
         took_ms.append((time.perf_counter() - started) * 1e3)
         reasons += [f.reason for f in choice.trail if f.method == "svgai_test_hostile"]
-        starved += [f.method for f in choice.trail if f.reason == "not called: no time left in the budget"]
+        starved.append([f.method for f in choice.trail if f.reason == "not called: no time left in the budget"])
         assert choice.candidates[0].method != "svgai_test_hostile"
     assert threading.active_count() <= threads_before + CONCURRENT_CALLS
     # a hung call would hold its caller for RELEASE's 60 s; one call in the hundred may still be paused by
     # the machine itself (a garbage-collection pass, the scheduler of a shared VM), never two
     took_ms.sort()
     assert took_ms[-2] <= BUDGET_MS + TOLERANCE_MS and took_ms[-1] <= 10 * (BUDGET_MS + TOLERANCE_MS), took_ms[-3:]
-    assert not starved  # the hung method took only its slice: the methods after it were still called
+    # the hung method took only its slice: the methods after it were still called (but in that one paused call)
+    assert sum(bool(methods) for methods in starved) <= 1, [m for m in starved if m]
     if breaker == "on":  # three time-outs open the breaker; after that the method is skipped without a call
         assert [r.startswith("TimedOut") for r in reasons[:3]] == [True] * 3, reasons[:4]
         assert all(r.startswith("skipped: circuit open (3 consecutive failures") for r in reasons[3:])
